@@ -1,0 +1,56 @@
+import { Writable } from 'node:stream';
+
+import { describe, expect, it } from 'vitest';
+
+import { createLogger } from '../src/logging.js';
+
+function captureLines(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const lines = (): Array<Record<string, unknown>> =>
+    chunks
+      .join('')
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { stream, lines };
+}
+
+describe('createLogger', () => {
+  it('redacts secrets at any depth', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+
+    logger.info(
+      {
+        password: 'top-level-secret',
+        device: { id: 'r1', password: 'nested-secret', ssh: { passphrase: 'deep-secret' } },
+        headers: { authorization: 'Bearer abc.def' },
+      },
+      'device configured',
+    );
+
+    const text = JSON.stringify(capture.lines());
+    expect(text).not.toContain('top-level-secret');
+    expect(text).not.toContain('nested-secret');
+    expect(text).not.toContain('deep-secret');
+    expect(text).not.toContain('abc.def');
+    expect(text).toContain('r1');
+  });
+
+  it('serializes errors under err', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+
+    logger.error({ err: new Error('boom') }, 'run failed');
+
+    const [line] = capture.lines();
+    expect(line?.msg).toBe('run failed');
+    expect((line?.err as { message?: string } | undefined)?.message).toBe('boom');
+  });
+});
