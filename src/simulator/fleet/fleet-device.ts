@@ -73,6 +73,11 @@ export class FleetDevice {
 
   private readonly resources: DeviceResources;
 
+  private readonly logger: Logger;
+
+  /** Delay of a reboot asked for through `reboot`, read by the model's reboot handler. */
+  private nextRebootDelayMs: number | undefined;
+
   private readonly api: ApiServer | undefined;
 
   private readonly apiSsl: ApiServer | undefined;
@@ -105,6 +110,7 @@ export class FleetDevice {
     this.boundPorts = { ...spec.ports };
 
     const logger = resources.logger.child({ device: spec.id });
+    this.logger = logger;
     const isAllowed = addressFilter(spec.allowedAddresses);
     const shared = {
       host: spec.host,
@@ -141,7 +147,10 @@ export class FleetDevice {
       });
     }
 
-    this.model.onReboot(() => this.reboot());
+    this.model.onReboot(() => {
+      this.goDown(this.nextRebootDelayMs ?? this.faults.settings.rebootDelayMs);
+      this.nextRebootDelayMs = undefined;
+    });
   }
 
   get id(): string {
@@ -188,26 +197,49 @@ export class FleetDevice {
   }
 
   /**
-   * Takes the device down as `/system reboot` does: every connection closes without a reply,
-   * nothing listens for `delayMs` (default: the `rebootDelayMs` fault setting), then the
-   * services listen again on the same ports.
+   * Reboots the device as `/system reboot` does: the model resets its jobs and variables,
+   * every connection closes without a reply, nothing listens for `delayMs` (default: the
+   * `rebootDelayMs` fault setting), then the services listen again on the same ports.
    */
   reboot(delayMs = this.faults.settings.rebootDelayMs): void {
     if (this.currentState !== 'up') {
       return;
     }
 
+    this.nextRebootDelayMs = delayMs;
+    const command = { path: ['system'], command: 'reboot', attributes: [], queries: [] };
+    const onError = (error: unknown): void => {
+      this.logger.warn({ err: error }, 'model rejected the reboot');
+    };
+    try {
+      this.model
+        .execute(command, { signal: new AbortController().signal, onRow: () => undefined })
+        .catch(onError);
+    } catch (error) {
+      onError(error);
+    }
+
+    // A model without `/system reboot` never calls the reboot handler; go down all the same.
+    this.goDown(delayMs);
+  }
+
+  /** Closes every service and listens again after `delayMs`; the model's reboot handler. */
+  private goDown(delayMs: number): void {
+    if (this.currentState !== 'up') {
+      return;
+    }
+
     this.currentState = 'rebooting';
-    const logger = this.resources.logger.child({ device: this.id });
-    logger.info({ delayMs }, 'device rebooting');
+    this.logger.info({ delayMs }, 'device rebooting');
     void this.closeServers();
 
     this.rebootTimer = this.resources.clock.setTimeout(() => {
       this.rebootTimer = undefined;
       this.currentState = 'stopped';
       this.start().then(
-        () => logger.info('device back after reboot'),
-        (error: unknown) => logger.error({ err: error }, 'device failed to come back after reboot'),
+        () => this.logger.info('device back after reboot'),
+        (error: unknown) =>
+          this.logger.error({ err: error }, 'device failed to come back after reboot'),
       );
     }, delayMs);
   }

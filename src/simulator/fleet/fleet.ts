@@ -7,6 +7,7 @@ import type { DeviceConfig } from '../../devices/types.js';
 import { AgentError } from '../../errors.js';
 import { createSilentLogger, type Logger } from '../../logging.js';
 import { loadOrCreateCertificate, type SimulatorCertificate } from '../api/tls.js';
+import { RouterOsDevice } from '../model/device.js';
 import { type HostKeySet, loadOrCreateHostKeys } from '../ssh/host-keys.js';
 import { type DeviceSpec, FleetDevice } from './fleet-device.js';
 import type { DeviceModelFactory, FleetOptions } from './options.js';
@@ -80,7 +81,8 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'routeros-sim-')));
   const logger = options.logger ?? createSilentLogger();
-  const createModel = options.createModel ?? (await defaultModelFactory());
+  const createModel = options.createModel ?? routerOsModel;
+  const clock = options.clock ?? systemClock;
   const specs = await resolveDeviceSpecs(options, stateDir);
 
   const shared = {
@@ -93,9 +95,9 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
     const keys = await deviceKeys(spec, stateDir, options.perDeviceKeys ?? false, shared);
     devices.push(
       new FleetDevice(spec, {
-        model: createModel({ id: spec.id, identity: spec.identity, version: spec.version }),
+        model: createModel({ id: spec.id, identity: spec.identity, version: spec.version, clock }),
         ...keys,
-        clock: options.clock ?? systemClock,
+        clock,
         logger,
       }),
     );
@@ -158,9 +160,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function defaultModelFactory(): Promise<DeviceModelFactory> {
-  throw new AgentError(
-    'UNSUPPORTED',
-    'no RouterOS device model is available yet; pass createModel to startFleet',
-  );
-}
+/** Builds the simulator's RouterOS model, seeded by the device id so each device differs. */
+const routerOsModel: DeviceModelFactory = ({ id, identity, version, clock }) =>
+  new RouterOsDevice({ version: version.text, identity, seed: id, clock });

@@ -65,6 +65,7 @@ export type DeviceModelFactory = (device: {
   id: string;
   identity: string;
   version: RouterOsVersion;
+  clock: Clock;
 }) => SimulatedDevice;
 
 export type FleetOptions = {

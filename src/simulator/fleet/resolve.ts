@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
 
 import { TRANSPORTS } from '../../devices/types.js';
-import { AgentError } from '../../errors.js';
+import { AgentError, errorMessage } from '../../errors.js';
+import type { RouterOsVersion } from '../model/types.js';
+import { parseVersion } from '../model/version.js';
 import { defaultSshProfile } from '../ssh/algorithms.js';
-import { parseRouterOsVersion } from '../version.js';
 import { distinctHost, servicePort } from './addresses.js';
 import {
   parseAuthorizedKeys,
@@ -64,7 +65,7 @@ async function resolveDevice(
   cache: SecretCache,
 ): Promise<DeviceSpec> {
   const id = entry.id ?? defaultDeviceId(index);
-  const version = parseRouterOsVersion(entry.version ?? DEFAULT_VERSION);
+  const version = parseVersionOption(entry.version ?? DEFAULT_VERSION, id);
   const distinct = options.distinctHosts ?? false;
   const base = { api: 0, apiSsl: 0, ssh: 0, ...options.basePorts };
   const services = entry.services ?? [...TRANSPORTS];
@@ -186,4 +187,15 @@ async function cachedPublicKey(path: string, cache: SecretCache): Promise<Parsed
   }
 
   return key;
+}
+
+function parseVersionOption(text: string, id: string): RouterOsVersion {
+  try {
+    return parseVersion(text);
+  } catch (error) {
+    throw new AgentError('CONFIG_INVALID', `device ${id}: ${errorMessage(error)}`, {
+      cause: error,
+      details: { deviceId: id, version: text },
+    });
+  }
 }

@@ -9,7 +9,6 @@ import { ANONYMOUS_CIPHERS } from '../../../src/simulator/api/tls.js';
 import { type Fleet, startFleet } from '../../../src/simulator/fleet/fleet.js';
 import type { FleetOptions } from '../../../src/simulator/fleet/options.js';
 import { RawApiClient } from '../../support/api-client.js';
-import { unusedDevice } from '../../support/api-service.js';
 import { connectSsh } from '../../support/ssh-service.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -21,10 +20,7 @@ afterEach(async () => {
 });
 
 async function start(options: FleetOptions = {}): Promise<Fleet> {
-  const fleet = await startFleet({
-    createModel: ({ version }) => unusedDevice(version.text),
-    ...options,
-  });
+  const fleet = await startFleet(options);
   cleanups.push(() => fleet.close());
   return fleet;
 }
@@ -141,10 +137,7 @@ describe('startFleet', () => {
   });
 
   it('rejects a duplicate device id', async () => {
-    const failure = startFleet({
-      createModel: ({ version }) => unusedDevice(version.text),
-      fleet: [{ id: 'same' }, { id: 'same' }],
-    });
+    const failure = startFleet({ fleet: [{ id: 'same' }, { id: 'same' }] });
 
     await expect(failure).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
@@ -237,7 +230,7 @@ describe('fleet state directory', () => {
   });
 
   it('removes its own temporary directory', async () => {
-    const fleet = await startFleet({ createModel: ({ version }) => unusedDevice(version.text) });
+    const fleet = await startFleet();
 
     await fleet.close();
 
