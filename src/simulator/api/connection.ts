@@ -157,6 +157,7 @@ export class ApiConnection {
     );
 
     if (target !== undefined && victims.length === 0) {
+      // NOTE: the text and category RouterOS uses for an unknown tag are not documented.
       this.rejectCommand('unknown command or tag', 1, request.tag);
       return;
     }
@@ -178,6 +179,7 @@ export class ApiConnection {
   private start(request: ApiRequest): void {
     const { faults } = this.context;
     if (request.command === undefined) {
+      // Text seen from RouterOS 3.x for a first word it could not use; newer texts may differ.
       this.rejectCommand('no such command prefix', 0, request.tag);
       return;
     }

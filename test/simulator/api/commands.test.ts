@@ -65,6 +65,18 @@ describe('API commands', () => {
     ]);
   });
 
+  it('keeps every byte of a value', async () => {
+    const { client } = await loginTo('7.17');
+    const name = 'caf\xe9-\x01\xff';
+
+    await client.call(['/system/identity/set', `=name=${name}`]);
+
+    expect(await client.call(['/system/identity/print'])).toEqual([
+      ['!re', `=name=${name}`],
+      ['!done'],
+    ]);
+  });
+
   it('runs tagged commands concurrently', async () => {
     const { client } = await loginTo('7.17');
 
