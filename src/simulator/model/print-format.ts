@@ -11,8 +11,16 @@ export type PrintRow = {
 
 const CRLF = '\r\n';
 
-/** The `Flags:` legend; RouterOS 7 prints it only when a printed item carries a flag. */
-function flagLegend(version: RouterOsVersion, spec: MenuSpec, rows: readonly PrintRow[]): string {
+/**
+ * Builds the `Flags:` legend. RouterOS 7 prints it only when a printed item carries a flag, in
+ * capitals above tables and in lower case above `detail` listings.
+ */
+function flagLegend(
+  version: RouterOsVersion,
+  spec: MenuSpec,
+  rows: readonly PrintRow[],
+  table: boolean,
+): string {
   if (spec.flags.length === 0) {
     return '';
   }
@@ -21,11 +29,11 @@ function flagLegend(version: RouterOsVersion, spec: MenuSpec, rows: readonly Pri
     return '';
   }
 
-  const upper = version.major >= 7;
+  const upper = version.major >= 7 && table;
   const parts = spec.flags.map(
     (flag) => `${flag.letter} - ${upper ? flag.label.toUpperCase() : flag.label}`,
   );
-  return `Flags: ${parts.join(', ')}${upper ? '' : ' '}${CRLF}`;
+  return `Flags: ${parts.join(', ')}${version.major >= 7 ? '' : ' '}${CRLF}`;
 }
 
 function flagWidth(spec: MenuSpec): number {
@@ -52,7 +60,7 @@ export function printTable(
       .map((value, index) => value.padEnd(widths[index] ?? 0))
       .join('  ')
       .trimEnd();
-  let output = flagLegend(version, spec, rows);
+  let output = flagLegend(version, spec, rows, true);
   if (version.major >= 7) {
     output += `Columns: ${columns.map((column) => column.toUpperCase()).join(', ')}${CRLF}`;
   }
@@ -82,7 +90,7 @@ export function printDetail(
   spec: MenuSpec,
   rows: readonly PrintRow[],
 ): string {
-  let output = flagLegend(version, spec, rows);
+  let output = flagLegend(version, spec, rows, false);
   const numberWidth = Math.max(2, String(Math.max(0, rows.length - 1)).length + 1);
   const lead = numberWidth + 1 + flagWidth(spec) + 1;
   rows.forEach((row, index) => {

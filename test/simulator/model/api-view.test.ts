@@ -1,18 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { DeviceTrap } from '../../../src/simulator/model/types.js';
+import { trapOf } from '../../support/device-trap.js';
 import { api, buildDevice, field } from '../../support/simulated-device.js';
-
-async function trapOf(promise: Promise<unknown>): Promise<DeviceTrap> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof DeviceTrap)) {
-    throw new Error(`expected a DeviceTrap, got ${String(error)}`);
-  }
-
-  return error;
-}
 
 describe('API print', () => {
   test('rows start with .id', async () => {
