@@ -86,6 +86,9 @@ export class ApiConnection {
     socket.on('close', () => this.abortAll());
   }
 
+  /** Set by `!fatal`: the session is over although its last bytes may still be queued. */
+  private ending = false;
+
   private get closed(): boolean {
     return this.socket.destroyed || this.socket.writableEnded;
   }
@@ -101,7 +104,7 @@ export class ApiConnection {
     }
 
     for (const words of sentences) {
-      if (this.closed) {
+      if (this.closed || this.ending) {
         return;
       }
 
@@ -286,7 +289,9 @@ export class ApiConnection {
 
   /** Sends `!fatal` with its bare reason word, then closes the connection. */
   private fatal(reason: string): void {
-    void this.writer.write(encodeSentence(['!fatal', reason])).then(() => this.socket.end());
+    const sent = this.writer.write(encodeSentence(['!fatal', reason]));
+    this.ending = true;
+    void sent.then(() => this.socket.end());
   }
 
   /**
@@ -294,6 +299,10 @@ export class ApiConnection {
    * half way and the connection closes.
    */
   private sendResult(reply: string, attributes: ApiRow, tag: string | undefined): void {
+    if (this.ending) {
+      return;
+    }
+
     if (!this.context.faults.has('close-mid-reply') || this.user === undefined) {
       this.send(reply, attributes, tag);
       return;
@@ -305,6 +314,10 @@ export class ApiConnection {
   }
 
   private send(reply: string, attributes: ApiRow, tag: string | undefined): void {
+    if (this.ending) {
+      return;
+    }
+
     void this.writer.write(encodeSentence(replyWords(reply, attributes, tag)));
   }
 }
