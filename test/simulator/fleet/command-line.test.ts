@@ -89,7 +89,8 @@ describe('parseCommandLine', () => {
 
     const command = await parseCommandLine(['--fleet', file, '--version', '7.17']);
 
-    expect(command.kind === 'run' && command.fleet.defaults).toEqual({
+    expect(command.kind).toBe('run');
+    expect(command.kind === 'run' ? command.fleet.defaults : undefined).toEqual({
       version: '7.17',
       latencyMs: 5,
     });

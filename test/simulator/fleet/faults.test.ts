@@ -103,7 +103,7 @@ describe('silent fault', () => {
     const hello = await new Promise<string>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port: fleet.inventory()[0]?.ports.apiSsl ?? 0 });
       socket.on('error', () => undefined);
-      // A TLS ClientHello would get a ServerHello from a device that answers.
+      // A device that serves TLS replies to a ClientHello with a ServerHello.
       socket.write(Buffer.from('160301000100', 'hex'));
       const timer = setTimeout(() => {
         socket.destroy();
