@@ -21,7 +21,7 @@ import { type ApiRequest, attributeValue, isQuery, parseRequest, replyWords } fr
 /**
  * Commands a client may send before logging in; the next one ends the session with `!fatal`,
  * because RouterOS limits what an unauthenticated client may send.
- * NOTE: the real limit is not documented; 10 is a guess.
+ * NOTE: neither the limit nor the `not logged in` text is documented; both are guesses.
  */
 export const MAX_COMMANDS_BEFORE_LOGIN = 10;
 
