@@ -59,6 +59,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'NOT_FOUND',
   'REQUEST_INVALID',
+  'CONFLICT',
 
   // A defect in this program rather than in its input.
   'INTERNAL',
