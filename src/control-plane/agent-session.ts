@@ -179,8 +179,7 @@ export class AgentSession {
 
   private welcome(hello: HelloFrame, protocol: number): void {
     const { deliveries, clock, heartbeatIntervalMs } = this.context;
-    const lastSeq = deliveries.lastSeq(this.siteId);
-    deliveries.touchSite(this.siteId, clock.now());
+    const lastSeq = deliveries.openOutbox(this.siteId, hello.outboxId, clock.now());
 
     this.ready = true;
     this.send({
@@ -196,7 +195,7 @@ export class AgentSession {
         agentVersion: hello.agentVersion,
         devices: hello.devices.length,
         lastSeq,
-        resumeFromSeq: hello.resumeFromSeq,
+        acknowledgedSeq: hello.acknowledgedSeq,
       },
       'agent connected',
     );

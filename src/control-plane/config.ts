@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
+import { isLoopbackHost } from '../protocol/addresses.js';
 
 const SITE_TOKEN_HASH = /^sha256:[0-9a-f]{64}$/;
 
@@ -52,16 +52,6 @@ export type SiteConfig = z.infer<typeof siteSchema>;
  * of the configuration file.
  */
 export type ControlPlaneConfig = z.infer<typeof configSchema>;
-
-/** Reports whether `host` is a loopback name or address (127.0.0.0/8, ::1, localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (bare === 'localhost' || bare === '::1') {
-    return true;
-  }
-
-  return isIP(bare) === 4 && bare.startsWith('127.');
-}
 
 /** Parses and checks a configuration object; `baseDir` resolves relative paths. */
 export function parseControlPlaneConfig(

@@ -16,19 +16,22 @@ export const LIMITS = {
    * Largest frame, in bytes of UTF-8 JSON, that either side accepts. A larger frame gets a
    * `FRAME_TOO_LARGE` error reply and is dropped.
    */
-  maxFrameBytes: 1024 * 1024,
+  maxFrameBytes: 2 * 1024 * 1024,
 
   /**
    * Largest message the WebSocket layer reads at all (`maxPayload` in `ws`), in bytes. Past it
    * `ws` closes the connection with code 1009 before any JSON is parsed, so no reply is possible.
    */
-  maxPayloadBytes: 4 * 1024 * 1024,
+  maxPayloadBytes: 8 * 1024 * 1024,
 
   /** Largest script, in bytes of UTF-8, a job offer may carry. */
   maxScriptBytes: 128 * 1024,
 
-  /** Largest run output, in bytes of UTF-8, one status event may carry. */
-  maxOutputBytes: 128 * 1024,
+  /**
+   * Largest run output, in bytes of UTF-8, one status event carries; the agent sends the head
+   * and tail of a longer one. Even at six bytes of JSON escape per byte it fits a frame.
+   */
+  maxOutputBytes: 256 * 1024,
 
   /** Most status events the agent sends beyond the last acknowledged one. */
   maxUnacknowledgedStatus: 256,

@@ -114,8 +114,13 @@ export const agentFrameSchema = z.discriminatedUnion('type', [
     agentVersion: shortText,
     siteId: uuid,
     devices: z.array(inventoryDeviceSchema).max(LIMITS.maxDevices),
-    /** Sequence number of the oldest status event the agent holds unacknowledged, or null. */
-    resumeFromSeq: sequence.nullable(),
+    /**
+     * Id of the agent's outbox, fixed when its store was created. A new id tells the control
+     * plane that sequence numbers restart at 1, so it forgets the site's last sequence number.
+     */
+    outboxId: uuid,
+    /** Highest status sequence number the agent knows to be acknowledged, or 0. */
+    acknowledgedSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   }),
   z.object({ type: z.literal('job_accepted'), jobId: uuid }),
   z.object({

@@ -10,6 +10,8 @@ CREATE TABLE sites (
   name TEXT NOT NULL,
   -- Highest status sequence number recorded from the site's agent; acknowledged cumulatively.
   last_seq INTEGER NOT NULL DEFAULT 0,
+  -- Outbox id the agent last reported; sequence numbers belong to one outbox.
+  outbox_id TEXT,
   last_contact_at INTEGER
 );
 
@@ -71,16 +73,17 @@ CREATE TABLE device_results (
   PRIMARY KEY (script_id, site_id, device_id)
 );
 
--- Every status event recorded, once per site and sequence number.
+-- Every status event recorded, once per site, outbox and sequence number.
 CREATE TABLE status_events (
   site_id TEXT NOT NULL,
+  outbox_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   kind TEXT NOT NULL,
   script_id TEXT NOT NULL,
   device_id TEXT,
   revision INTEGER,
   received_at INTEGER NOT NULL,
-  PRIMARY KEY (site_id, seq)
+  PRIMARY KEY (site_id, outbox_id, seq)
 );
 `;
 

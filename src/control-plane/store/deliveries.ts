@@ -142,8 +142,19 @@ export class DeliveryRepository {
     return row?.last_seq ?? 0;
   }
 
-  touchSite(siteId: string, now: number): void {
-    this.db.prepare('UPDATE sites SET last_contact_at = ? WHERE id = ?').run(now, siteId);
+  /**
+   * Records an agent's hello and returns the last sequence number held for its outbox. A new
+   * outbox id starts the site's sequence numbers over at 0.
+   */
+  openOutbox(siteId: string, outboxId: string, now: number): number {
+    this.db
+      .prepare(
+        `UPDATE sites SET last_contact_at = ?,
+           last_seq = CASE WHEN outbox_id IS ? THEN last_seq ELSE 0 END, outbox_id = ?
+         WHERE id = ?`,
+      )
+      .run(now, outboxId, outboxId, siteId);
+    return this.lastSeq(siteId);
   }
 
   /**
@@ -170,10 +181,12 @@ export class DeliveryRepository {
 
       const inserted = this.db
         .prepare(
-          `INSERT OR IGNORE INTO status_events (site_id, seq, kind, script_id, device_id, revision,
-             received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR IGNORE INTO status_events (site_id, outbox_id, seq, kind, script_id, device_id,
+             revision, received_at)
+           VALUES (?, (SELECT outbox_id FROM sites WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
         )
         .run(
+          siteId,
           siteId,
           event.seq,
           event.kind,
