@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
+import { runReport } from '../support/agent-store.js';
+import { newSigningKey, signedOffer } from '../support/jobs.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { type RecordingPeer, ScriptedControlPlane, waitFor } from '../support/sockets.js';
+import { startTestAgent, type TestAgent } from '../support/uplink.js';
+
+const SITE = randomUUID();
+const key = newSigningKey();
+const pinned = parsePublicKey(encodePublicKey(key.publicKey));
+
+let server: ScriptedControlPlane | undefined;
+let agent: TestAgent | undefined;
+
+afterEach(async () => {
+  await agent?.stop();
+  await server?.close();
+  agent = undefined;
+  server = undefined;
+});
+
+async function connect(
+  options: { window?: number; heartbeatIntervalMs?: number; autoPong?: boolean } = {},
+): Promise<{ peer: RecordingPeer; agent: TestAgent; clock: ManualClock }> {
+  const clock = new ManualClock();
+  server = await ScriptedControlPlane.start({ autoPong: options.autoPong ?? true });
+  agent = await startTestAgent({
+    url: server.url,
+    token: 'token',
+    siteId: SITE,
+    keys: [pinned],
+    clock,
+  });
+  const peer = await server.peer();
+  await peer.next('hello');
+  peer.send({
+    type: 'welcome',
+    protocol: 1,
+    siteId: SITE,
+    lastSeq: 0,
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
+    maxUnacknowledgedStatus: options.window ?? 256,
+  });
+  await waitFor(() => agent?.client.getStatus().state === 'connected', 5000, 'connected');
+  return { peer, agent, clock };
+}
+
+describe('uplink job verification', () => {
+  it('hello carries inventory without credentials', async () => {
+    const { peer } = await connect();
+    const hello = peer.ofType('hello')[0];
+
+    expect(hello?.siteId).toBe(SITE);
+    expect(hello?.devices).toEqual([
+      { id: 'router-1', name: 'Core', transport: 'api', routerosVersion: '7.16' },
+      { id: 'router-2', name: 'Edge', transport: 'ssh' },
+    ]);
+    expect(JSON.stringify(hello)).not.toMatch(/password|token/i);
+  });
+
+  it('rejects hostile offers before storing', async () => {
+    const { peer, agent, clock } = await connect();
+    const now = clock.now();
+    const valid = signedOffer(key, SITE, now);
+    const { signature: _removed, ...unsignedAuthorization } = valid.authorization;
+    const offers: Array<[unknown, string]> = [
+      [signedOffer(newSigningKey(), SITE, now), 'JOB_SIGNATURE_INVALID'],
+      [{ ...valid, script: '/system reset-configuration' }, 'JOB_SIGNATURE_INVALID'],
+      [{ ...valid, targets: 'all' }, 'JOB_SIGNATURE_INVALID'],
+      [signedOffer(key, randomUUID(), now), 'JOB_WRONG_SITE'],
+      [
+        signedOffer(key, SITE, now, { launchAt: now - 7200_000, expiresAt: now - 1 }),
+        'JOB_EXPIRED',
+      ],
+      [{ ...valid, authorization: unsignedAuthorization }, 'JOB_UNSIGNED'],
+      [{ ...valid, launchAt: 'soon' }, 'JOB_INVALID'],
+    ];
+
+    for (const [job] of offers) {
+      peer.send({ type: 'job_offer', job });
+    }
+
+    await peer.next('job_rejected', offers.length);
+    expect(peer.ofType('job_rejected').map((frame) => frame.code)).toEqual(
+      offers.map(([, code]) => code),
+    );
+    expect(agent.store.intakeCalls).toEqual([]);
+    expect(agent.store.jobIds()).toEqual([]);
+  });
+
+  it('accepts replays and rejects changed replays', async () => {
+    const { peer, agent, clock } = await connect();
+    const offer = signedOffer(key, SITE, clock.now());
+    const changed = signedOffer(key, SITE, clock.now(), { id: offer.id, script: ':put changed' });
+
+    peer.send({ type: 'job_offer', job: offer });
+    peer.send({ type: 'job_offer', job: offer });
+    peer.send({ type: 'job_offer', job: changed });
+
+    await peer.next('job_rejected');
+    expect(peer.ofType('job_accepted').map((frame) => frame.jobId)).toEqual([offer.id, offer.id]);
+    expect(peer.ofType('job_rejected')[0]?.code).toBe('JOB_INVALID');
+    expect(agent.store.jobIds()).toEqual([offer.id]);
+  });
+
+  it('reports cancel of an unknown job', async () => {
+    const { peer } = await connect();
+    const jobId = randomUUID();
+
+    peer.send({ type: 'job_cancel', jobId });
+
+    const error = await peer.next('error');
+    expect(error.code).toBe('JOB_NOT_FOUND');
+    expect(error.jobId).toBe(jobId);
+  });
+});
+
+describe('uplink status window', () => {
+  it('keeps unacknowledged events within the window', async () => {
+    const { peer, agent } = await connect({ window: 3 });
+    const jobId = randomUUID();
+    for (let device = 1; device <= 7; device += 1) {
+      agent.store.appendRun(runReport(jobId, `router-${device}`));
+    }
+
+    agent.client.notifyOutbox();
+    await peer.next('run_status', 3);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.ofType('run_status')).toHaveLength(3);
+    expect(agent.client.getStatus().unacknowledged).toBe(3);
+
+    peer.send({ type: 'status_ack', seq: 2 });
+    await peer.next('run_status', 5);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(peer.ofType('run_status').map((frame) => frame.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(agent.store.acknowledgedSeq()).toBe(2);
+  });
+
+  it('rejects acknowledgement beyond sent events', async () => {
+    const { peer } = await connect();
+
+    peer.send({ type: 'status_ack', seq: 99 });
+
+    const error = await peer.next('error');
+    expect(error.code).toBe('FRAME_INVALID');
+  });
+
+  it('resumes after the sequence the server holds', async () => {
+    const clock = new ManualClock();
+    server = await ScriptedControlPlane.start();
+    agent = await startTestAgent({
+      url: server.url,
+      token: 'token',
+      siteId: SITE,
+      keys: [pinned],
+      clock,
+    });
+    const jobId = randomUUID();
+    for (let device = 1; device <= 4; device += 1) {
+      agent.store.appendRun(runReport(jobId, `router-${device}`));
+    }
+
+    const peer = await server.peer();
+    await peer.next('hello');
+    peer.send({
+      type: 'welcome',
+      protocol: 1,
+      siteId: SITE,
+      lastSeq: 2,
+      heartbeatIntervalMs: 30_000,
+      maxUnacknowledgedStatus: 256,
+    });
+
+    await peer.next('run_status', 2);
+    expect(peer.ofType('run_status').map((frame) => frame.seq)).toEqual([3, 4]);
+    expect(agent.store.acknowledgedSeq()).toBe(2);
+  });
+});
+
+describe('uplink heartbeat', () => {
+  it('drops a link whose pings go unanswered', async () => {
+    const { agent, clock } = await connect({ heartbeatIntervalMs: 1000, autoPong: false });
+
+    clock.advance(1000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.advance(1000);
+
+    await waitFor(() => agent.client.getStatus().state === 'backoff', 5000, 'heartbeat timeout');
+    expect(agent.client.getStatus().lastError?.code).toBe('UPLINK_UNAVAILABLE');
+  });
+
+  it('keeps a link whose pings are answered', async () => {
+    const { agent, clock } = await connect({ heartbeatIntervalMs: 1000 });
+
+    for (let step = 0; step < 5; step += 1) {
+      clock.advance(1000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    expect(agent.client.getStatus().state).toBe('connected');
+  });
+});
