@@ -51,7 +51,13 @@ export class AgentHub {
   constructor(options: HubOptions) {
     this.options = options;
     this.logger = options.logger.child({ component: 'agent-hub' });
-    this.server = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxPayloadBytes });
+    // UTF-8 is checked by the frame decoder, so invalid text gets a FRAME_INVALID reply
+    // instead of `ws` closing the connection with 1007.
+    this.server = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIMITS.maxPayloadBytes,
+      skipUTF8Validation: true,
+    });
   }
 
   /** Site ids with a ready agent connection. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { z } from 'zod';
 import { AgentError, type ErrorCode } from '../errors.js';
 import { LIMITS } from './limits.js';
@@ -21,12 +22,12 @@ export function messageBytes(data: RawMessage): number {
   return data.byteLength;
 }
 
-function messageText(data: RawMessage): string {
+function messageBuffer(data: RawMessage): Buffer {
   if (Array.isArray(data)) {
-    return Buffer.concat(data).toString('utf8');
+    return Buffer.concat(data);
   }
 
-  return Buffer.from(data instanceof ArrayBuffer ? new Uint8Array(data) : data).toString('utf8');
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }
 
 /**
@@ -47,7 +48,14 @@ export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.Zo
     throw new AgentError('FRAME_INVALID', 'Binary frame received; protocol v1 sends JSON text');
   }
 
-  const value = parseJson(messageText(data));
+  // Both sides run `ws` with UTF-8 validation off so that invalid text gets this reply rather
+  // than a 1007 close.
+  const bytes = messageBuffer(data);
+  if (!isUtf8(bytes)) {
+    throw new AgentError('FRAME_INVALID', 'Frame is not valid UTF-8 text');
+  }
+
+  const value = parseJson(bytes.toString('utf8'));
   checkDepth(value, 0);
 
   const parsed = schema.safeParse(value);

@@ -157,6 +157,8 @@ export class UplinkClient {
       maxPayload: LIMITS.maxPayloadBytes,
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       perMessageDeflate: false,
+      // The frame decoder rejects invalid UTF-8 with an error reply instead of a 1007 close.
+      skipUTF8Validation: true,
     });
     this.socket = socket;
     this.queue = Promise.resolve();
