@@ -87,6 +87,9 @@ export class UplinkClient {
 
   private tls: ClientOptions | undefined;
 
+  /** Sockets whose upgrade got an HTTP error status; their later socket errors are ignored. */
+  private readonly rejectedSockets = new WeakSet<WebSocket>();
+
   constructor(options: UplinkOptions) {
     checkUplinkUrl(options.url, options.allowInsecure === true);
     this.options = options;
@@ -173,10 +176,11 @@ export class UplinkClient {
         response.statusCode === 401 || response.statusCode === 403
           ? 'UPLINK_AUTH_FAILED'
           : 'UPLINK_UNAVAILABLE';
-      this.recordError(code, `Control plane answered the upgrade with HTTP ${response.statusCode}`);
+      this.recordError(code, `Control plane rejected the upgrade with HTTP ${response.statusCode}`);
+      this.rejectedSockets.add(socket);
       socket.terminate();
     });
-    socket.on('error', (error) => this.onSocketError(error));
+    socket.on('error', (error) => this.onSocketError(socket, error));
     socket.on('close', (code, reason) => this.onClose(socket, code, reason.toString()));
   }
 
@@ -287,7 +291,13 @@ export class UplinkClient {
     await this.sender.resume(welcome.lastSeq);
   }
 
-  private onSocketError(error: Error): void {
+  private onSocketError(socket: WebSocket, error: Error): void {
+    // Closing after an HTTP rejection makes `ws` emit a generic error that would hide the
+    // rejection's code.
+    if (this.rejectedSockets.has(socket)) {
+      return;
+    }
+
     if (isAgentError(error)) {
       this.recordError(error.code, error.message);
       return;
