@@ -48,8 +48,6 @@ export const LIMITS = {
 
 /** WebSocket close codes of protocol v1 (4000 to 4999 are free for applications). */
 export const CLOSE_CODES = {
-  /** The peer did not answer a ping within the heartbeat deadline. */
-  heartbeatTimeout: 4000,
   /** A newer connection of the same site replaced this one. */
   replaced: 4001,
   /** `hello` named no protocol version the control plane speaks. */
