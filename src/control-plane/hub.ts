@@ -13,7 +13,7 @@ import { siteTokenMatches } from './secrets.js';
 import type { DeliveryRepository } from './store/deliveries.js';
 import type { ScriptRepository } from './store/scripts.js';
 
-/** Longest single wait of the delivery timer, so a far launch time is rechecked hourly. */
+/** Maximum single wait of the delivery timer, so a far launch time is rechecked hourly. */
 const MAX_TIMER_DELAY_MS = 60 * 60 * 1000;
 
 export type HubOptions = {
@@ -66,7 +66,7 @@ export class AgentHub {
   }
 
   /**
-   * Handles an HTTP upgrade request: answers 404 for other paths and 401 for a missing or
+   * Handles an HTTP upgrade request. It returns 404 for other paths and 401 for a missing or
    * unknown site token, before any WebSocket handshake.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {

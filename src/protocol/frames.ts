@@ -104,7 +104,7 @@ function checkDepth(value: unknown, depth: number): void {
   }
 }
 
-/** The `type` field of a parsed value, when it is a short string, for error replies. */
+/** Extracts the `type` field of a parsed value, when it is a short string, for error replies. */
 export function frameType(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || !('type' in value)) {
     return undefined;

@@ -39,10 +39,10 @@ export const LIMITS = {
   /** Most devices one `hello` lists and one job targets. */
   maxDevices: 1024,
 
-  /** Longest id, name or other short text field, in characters. */
+  /** Maximum length of an id, name or other short text field, in characters. */
   maxShortText: 256,
 
-  /** Longest description or error message, in characters. */
+  /** Maximum length of a description or error message, in characters. */
   maxLongText: 4096,
 } as const;
 

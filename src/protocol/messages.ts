@@ -115,11 +115,11 @@ export const agentFrameSchema = z.discriminatedUnion('type', [
     siteId: uuid,
     devices: z.array(inventoryDeviceSchema).max(LIMITS.maxDevices),
     /**
-     * Id of the agent's outbox, fixed when its store was created. A new id tells the control
-     * plane that sequence numbers restart at 1, so it forgets the site's last sequence number.
+     * Id of the agent's outbox, fixed when its store was created. A new id means that
+     * sequence numbers restart at 1, so the control plane resets the site's last sequence number.
      */
     outboxId: uuid,
-    /** Highest status sequence number the agent knows to be acknowledged, or 0. */
+    /** Highest status sequence number the agent has recorded as acknowledged, or 0. */
     acknowledgedSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   }),
   z.object({ type: z.literal('job_accepted'), jobId: uuid }),

@@ -2,7 +2,7 @@
 export type BackoffOptions = {
   /** Delay before the first retry. Default 1000 ms. */
   minDelayMs?: number;
-  /** Longest delay. Default 60 000 ms. */
+  /** Maximum delay. Default 60 000 ms. */
   maxDelayMs?: number;
   /** Source of randomness in [0, 1). Default `Math.random`. */
   random?: () => number;

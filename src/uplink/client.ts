@@ -19,7 +19,7 @@ import { StatusSender } from './status-sender.js';
 import { checkUplinkUrl, tlsClientOptions, type UplinkTlsOptions } from './tls.js';
 import type { JobCancel, JobIntake, UplinkOutbox, UplinkState, UplinkStatus } from './types.js';
 
-/** Time the control plane has to answer `hello` with `welcome`, in milliseconds. */
+/** Maximum wait for `welcome` after sending `hello`, in milliseconds. */
 const WELCOME_TIMEOUT_MS = 15_000;
 
 /** Time the TCP, TLS and HTTP upgrade handshakes may take together, in milliseconds. */
@@ -109,7 +109,7 @@ export class UplinkClient {
     });
   }
 
-  /** A snapshot of the link for the status endpoint. */
+  /** Returns a snapshot of the link for the status endpoint. */
   getStatus(): UplinkStatus {
     return {
       ...this.status,
@@ -195,7 +195,10 @@ export class UplinkClient {
       acknowledgedSeq,
     });
     this.welcomeTimer = this.clock.setTimeout(() => {
-      this.recordError('UPLINK_UNAVAILABLE', 'Control plane did not answer hello in time');
+      this.recordError(
+        'UPLINK_UNAVAILABLE',
+        'Control plane sent no welcome within 15 s of hello; retrying',
+      );
       socket.terminate();
     }, WELCOME_TIMEOUT_MS);
   }

@@ -6,7 +6,7 @@ import type { OutboxEvent, UplinkOutbox } from '../../src/uplink/types.js';
 
 /**
  * A small SQLite store with the uplink's contract (job intake, cancel, outbox) on a real file.
- * NOTE: it stands in for the agent store of src/store until that store's outbox is merged; the
+ * NOTE: it replaces the agent store of src/store until that store's outbox is merged; the
  * uplink tests should then run against the real store.
  */
 export class TestAgentStore {

@@ -1,6 +1,6 @@
 import { LIMITS } from '../../src/protocol/limits.js';
 
-/** A deterministic pseudo-random source (mulberry32), so a failing fuzz case can be replayed. */
+/** Creates a deterministic random source (mulberry32), so a failing fuzz case replays. */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {

@@ -34,7 +34,7 @@ type ResultRow = {
   updated_at: number;
 };
 
-/** How recording one status event went. */
+/** Outcome of recording one status event. */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job';
 
 /** A status event from an agent's outbox. */
@@ -158,8 +158,8 @@ export class DeliveryRepository {
   }
 
   /**
-   * Records one status event exactly once: a sequence number already recorded for the site
-   * changes nothing, and a run update applies only when its revision is newer than the stored
+   * Records one status event exactly once. A sequence number already recorded for the site's
+   * outbox changes nothing, and a run update applies only when its revision is newer than the stored
    * one. Every outcome advances the site's last sequence number.
    */
   record(siteId: string, event: StatusEvent, now: number): RecordOutcome {
