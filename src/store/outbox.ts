@@ -32,6 +32,9 @@ export class Outbox {
 
   private readonly setAcknowledgedStatement: Statement<[number]>;
 
+  /** Fixed when the store was created; see `id`. */
+  private readonly outboxId: string;
+
   constructor(context: StoreContext) {
     this.context = context;
     const db = context.db;
@@ -60,6 +63,18 @@ export class Outbox {
     this.setAcknowledgedStatement = db.prepare(
       "UPDATE settings SET value = ? WHERE key = 'outbox_acknowledged_seq'",
     );
+    this.outboxId =
+      readQuery(context, 'reading the outbox id', () =>
+        db.prepare<[], string>("SELECT value FROM settings WHERE key = 'outbox_id'").pluck().get(),
+      ) ?? '';
+  }
+
+  /**
+   * A UUID made when the store was created. A new store restarts sequence numbers at 1, and the
+   * new id tells the control plane to forget the old numbers.
+   */
+  get id(): string {
+    return this.outboxId;
   }
 
   /**

@@ -100,3 +100,14 @@ describe('Outbox', () => {
     expect(runEvents.map((run) => run.revision)).toEqual([2, 3]);
   });
 });
+
+describe('Outbox id', () => {
+  it('stays the same across reopen', () => {
+    const id = store.outbox.id;
+    store.close();
+    store = Store.open(directory.file);
+
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(store.outbox.id).toBe(id);
+  });
+});
