@@ -9,7 +9,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.js';
 import { hostileFrames, seededRandom } from '../support/hostile-frames.js';
-import { newSigningKey, signedOffer } from '../support/jobs.js';
+import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 import { ManualClock } from '../support/manual-clock.js';
 import {
   connectRaw,

@@ -9,7 +9,7 @@ import {
   parsePublicKey,
   SIGNED_JOB_TAG,
 } from '../../src/protocol/signing.js';
-import { newSigningKey, signedOffer } from '../support/jobs.js';
+import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const SITE = randomUUID();

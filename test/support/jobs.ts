@@ -1,38 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { signJobOffer } from '../../src/protocol/job-offer.js';
-import type { JobOfferBody } from '../../src/protocol/messages.js';
-import {
-  generateSigningKeyPem,
-  loadSigningKey,
-  type SigningKey,
-} from '../../src/protocol/signing.js';
 
-/** Generates a fresh Ed25519 signing key. */
-export function newSigningKey(): SigningKey {
-  return loadSigningKey(generateSigningKeyPem(), 'generated');
-}
+import type { Job } from '../../src/jobs/types.js';
+import { TEST_SITE_ID } from './config-files.js';
 
-/** Builds a signed job offer body for `siteId`, valid from `now` for an hour. */
-export function signedOffer(
-  key: SigningKey,
-  siteId: string,
-  now: number,
-  overrides: Partial<Omit<JobOfferBody, 'authorization'>> = {},
-): JobOfferBody {
-  return signJobOffer(
-    {
-      id: randomUUID(),
-      siteId,
-      description: 'Set the identity',
-      script: '/system identity set name=edge',
-      targets: ['router-1', 'router-2'],
-      launchAt: now + 60_000,
-      expiresAt: now + 3_600_000,
-      makeBackup: true,
-      limits: { maxConcurrency: 2, maxErrors: 1, runTimeoutMs: 30_000 },
-      authorization: { authorizedBy: 'alice', authorizedAt: now - 1000 },
-      ...overrides,
+/** Start of the manual clock's default epoch, 2026-01-01T00:00:00Z. */
+export const TEST_EPOCH = Date.parse('2026-01-01T00:00:00Z');
+
+/** Builds a job for this site that launches at TEST_EPOCH and expires an hour later. */
+export function makeJob(overrides: Partial<Job> = {}): Job {
+  return {
+    id: randomUUID(),
+    siteId: TEST_SITE_ID,
+    description: 'test job',
+    script: ':put "hello"',
+    targets: ['r1', 'r2'],
+    launchAt: TEST_EPOCH,
+    expiresAt: TEST_EPOCH + 60 * 60 * 1000,
+    makeBackup: false,
+    limits: {},
+    authorization: {
+      authorizedBy: 'operator@example.net',
+      authorizedAt: TEST_EPOCH - 60_000,
+      keyId: 'test-key',
+      signature: 'dGVzdCBzaWduYXR1cmU=',
     },
-    key,
-  );
+    receivedAt: TEST_EPOCH - 1000,
+    ...overrides,
+  };
 }

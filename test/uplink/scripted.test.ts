@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
 import { runReport } from '../support/agent-store.js';
-import { newSigningKey, signedOffer } from '../support/jobs.js';
+import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { type RecordingPeer, ScriptedControlPlane, waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';

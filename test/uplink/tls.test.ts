@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
 import { UplinkClient } from '../../src/uplink/client.js';
 import { createTestCertificate, type TestCertificate } from '../support/certificates.js';
-import { newSigningKey } from '../support/jobs.js';
+import { newSigningKey } from '../support/signed-offers.js';
 import { waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
 
