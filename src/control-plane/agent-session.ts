@@ -12,7 +12,7 @@ import {
   type HelloFrame,
   type StatusFrame,
 } from '../protocol/messages.js';
-import type { DeliveryRepository, StatusEvent } from './store/deliveries.js';
+import type { DeliveryRepository } from './store/deliveries.js';
 
 /** Time an agent has after the upgrade to send `hello`, in milliseconds. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -129,6 +129,8 @@ export class AgentSession {
         }
 
         return;
+      case 'job_stored':
+      case 'job_launched':
       case 'run_status':
       case 'job_verdict':
         this.onStatus(frame);
@@ -227,11 +229,7 @@ export class AgentSession {
    * acknowledges every lower one too.
    */
   private onStatus(frame: StatusFrame): void {
-    const event: StatusEvent =
-      frame.type === 'run_status'
-        ? { kind: 'run', seq: frame.seq, run: frame.run }
-        : { kind: 'verdict', seq: frame.seq, jobId: frame.jobId, verdict: frame.verdict };
-    const outcome = this.context.deliveries.record(this.siteId, event, this.context.clock.now());
+    const outcome = this.context.deliveries.record(this.siteId, frame, this.context.clock.now());
 
     if (outcome === 'unknown-job') {
       const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;

@@ -45,6 +45,9 @@ export type Delivery = {
   acceptedAt?: number;
   rejectCode?: ErrorCode;
   rejectMessage?: string;
+  /** When the agent launched the job, and the devices it created runs for. */
+  launchedAt?: number;
+  launchedDeviceIds?: string[];
   /** The verdict the agent reported once every run was final. */
   agentVerdict?: Exclude<JobVerdict, 'pending'>;
   verdictAt?: number;

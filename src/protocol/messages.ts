@@ -129,6 +129,20 @@ export const agentFrameSchema = z.discriminatedUnion('type', [
     code: errorCode,
     message: longText,
   }),
+  z.object({
+    type: z.literal('job_stored'),
+    seq: sequence,
+    jobId: uuid,
+    receivedAt: epochMs,
+    targets: z.union([z.literal('all'), z.array(shortText).max(LIMITS.maxDevices)]),
+  }),
+  z.object({
+    type: z.literal('job_launched'),
+    seq: sequence,
+    jobId: uuid,
+    launchedAt: epochMs,
+    deviceIds: z.array(shortText).max(LIMITS.maxDevices),
+  }),
   z.object({ type: z.literal('run_status'), seq: sequence, run: runReportSchema }),
   z.object({
     type: z.literal('job_verdict'),
@@ -164,6 +178,9 @@ export type AgentFrame = z.infer<typeof agentFrameSchema>;
 export type ControlPlaneFrame = z.infer<typeof controlPlaneFrameSchema>;
 export type HelloFrame = Extract<AgentFrame, { type: 'hello' }>;
 export type WelcomeFrame = Extract<ControlPlaneFrame, { type: 'welcome' }>;
-export type StatusFrame = Extract<AgentFrame, { type: 'run_status' | 'job_verdict' }>;
+export type StatusFrame = Extract<
+  AgentFrame,
+  { type: 'job_stored' | 'job_launched' | 'run_status' | 'job_verdict' }
+>;
 export type ErrorFrame = z.infer<typeof errorFrame>;
 export type InventoryDevice = z.infer<typeof inventoryDeviceSchema>;

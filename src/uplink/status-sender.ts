@@ -1,8 +1,10 @@
 import { AgentError } from '../errors.js';
+import type { Run } from '../jobs/types.js';
 import type { Logger } from '../logging.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { RunReport, StatusFrame } from '../protocol/messages.js';
-import type { OutboxEvent, UplinkOutbox } from './types.js';
+import type { OutboxEntry } from '../store/types.js';
+import type { UplinkOutbox } from './types.js';
 
 /**
  * Streams the outbox over one connection: sends events in sequence order from the first one
@@ -136,22 +138,40 @@ export class StatusSender {
   }
 }
 
-/** Builds the frame of an outbox event, cutting an overlong output to its head and tail. */
-export function toFrame(event: OutboxEvent): StatusFrame {
-  if (event.kind === 'verdict') {
-    return {
-      type: 'job_verdict',
-      seq: event.seq,
-      jobId: event.jobId,
-      verdict: event.verdict,
-      decidedAt: event.decidedAt,
-    };
+/** Builds the frame of an outbox entry, cutting an overlong output to its head and tail. */
+export function toFrame(entry: OutboxEntry): StatusFrame {
+  const { seq, event } = entry;
+  switch (event.type) {
+    case 'job.accepted':
+      return {
+        type: 'job_stored',
+        seq,
+        jobId: event.jobId,
+        receivedAt: event.receivedAt,
+        targets: event.targets === 'all' ? 'all' : [...event.targets],
+      };
+    case 'job.launched':
+      return {
+        type: 'job_launched',
+        seq,
+        jobId: event.jobId,
+        launchedAt: event.launchedAt,
+        deviceIds: [...event.deviceIds],
+      };
+    case 'run.updated':
+      return { type: 'run_status', seq, run: fitOutput(event.run) };
+    case 'job.verdict':
+      return {
+        type: 'job_verdict',
+        seq,
+        jobId: event.jobId,
+        verdict: event.verdict,
+        decidedAt: event.decidedAt,
+      };
   }
-
-  return { type: 'run_status', seq: event.seq, run: fitOutput(event.run) };
 }
 
-function fitOutput(run: RunReport): RunReport {
+function fitOutput(run: Run): RunReport {
   if (run.output === undefined) {
     return run;
   }

@@ -1,24 +1,13 @@
 import type { ErrorCode } from '../errors.js';
 import type { Job } from '../jobs/types.js';
-import type { RunReport } from '../protocol/messages.js';
-
-/** One entry of the agent's outbox: a run update or a job verdict, numbered from 1 upwards. */
-export type OutboxEvent =
-  | { seq: number; kind: 'run'; run: RunReport }
-  | {
-      seq: number;
-      kind: 'verdict';
-      jobId: string;
-      verdict: 'completed' | 'failed';
-      decidedAt: number;
-    };
+import type { OutboxEntry } from '../store/types.js';
 
 /** The part of the agent's store the uplink reads and acknowledges. */
 export type UplinkOutbox = {
   /** Returns up to `limit` events with a sequence number above `afterSeq`, in ascending order. */
-  read(afterSeq: number, limit: number): OutboxEvent[] | Promise<OutboxEvent[]>;
+  read(afterSeq: number, limit: number): OutboxEntry[] | Promise<OutboxEntry[]>;
   /** Marks every event up to and including `seq` acknowledged by the control plane. */
-  acknowledge(seq: number): void | Promise<void>;
+  acknowledge(seq: number): unknown;
   /** Highest acknowledged sequence number, or 0. */
   acknowledgedSeq(): number | Promise<number>;
 };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runReport } from '../support/agent-store.js';
 import {
   apiRequest,
   scriptBody,
   startTestControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.js';
+import { runReport } from '../support/run-reports.js';
 import { connectRaw, type RecordingPeer, waitFor } from '../support/sockets.js';
 
 let fixture: TestControlPlane;
@@ -203,6 +203,33 @@ describe('agent hub status recording', () => {
     const welcome = await again.next('welcome');
 
     expect(welcome.lastSeq).toBe(0);
+  });
+
+  it('job_stored event marks acceptance', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const token = await fixture.token();
+    const created = await apiRequest(fixture, 'POST', '/scripts/scheduled', {
+      token,
+      body: scriptBody([site().id], { launch_at: new Date().toISOString() }),
+    });
+    const id = (created.body as { id: string }).id;
+    await apiRequest(fixture, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
+    await peer.next('job_offer');
+
+    peer.send({ type: 'job_stored', seq: 1, jobId: id, receivedAt: Date.now(), targets: 'all' });
+    peer.send({
+      type: 'job_launched',
+      seq: 2,
+      jobId: id,
+      launchedAt: Date.now(),
+      deviceIds: ['router-1'],
+    });
+
+    await peer.next('status_ack', 2);
+    const delivery = fixture.controlPlane.deliveries.get(id, site().id);
+    expect(delivery?.state).toBe('accepted');
+    expect(delivery?.launchedDeviceIds).toEqual(['router-1']);
   });
 
   it('acknowledges status of unknown jobs', async () => {

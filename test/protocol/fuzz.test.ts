@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/protocol/limits.js';
 import { encodePublicKey, parsePublicKey, type SigningKey } from '../../src/protocol/signing.js';
-import { runReport } from '../support/agent-store.js';
 import {
   apiRequest,
   startTestControlPlane,
   type TestControlPlane,
 } from '../support/control-plane.js';
 import { hostileFrames, seededRandom } from '../support/hostile-frames.js';
-import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { runReport } from '../support/run-reports.js';
+import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 import {
   connectRaw,
   type RecordingPeer,
@@ -185,7 +185,7 @@ describe('fuzzing the uplink client', () => {
     expect(peer.ofType('error')).toHaveLength(frames.length);
     expect(codes.get('FRAME_TOO_LARGE')).toBe(3);
     expect(agent.client.getStatus().state).toBe('connected');
-    expect(agent.store.jobIds()).toEqual([]);
+    expect(agent.jobIds()).toEqual([]);
     expect(Object.prototype).not.toHaveProperty('polluted');
 
     const offer = signedOffer(key, siteId, Date.parse('2026-01-01T00:00:00Z'));
@@ -211,7 +211,7 @@ describe('fuzzing the uplink client', () => {
       30_000,
       'replies to hostile jobs',
     );
-    expect(agent.store.intakeCalls).toEqual([]);
+    expect(agent.intakeCalls).toEqual([]);
     expect(agent.client.getStatus().state).toBe('connected');
   });
 });

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runReport } from '../support/agent-store.js';
 import {
   apiRequest,
   scriptBody,
@@ -59,7 +58,7 @@ describe('uplink with the control plane', () => {
     const id = await authorizedScript(cp, token, site.id, clock.now());
 
     await waitFor(() => cp.controlPlane.deliveries.get(id, site.id)?.state === 'accepted');
-    expect(agent.store.jobIds()).toEqual([id]);
+    expect(agent.jobIds()).toEqual([id]);
   });
 
   it('holds an offer until the delivery lead', async () => {
@@ -74,7 +73,7 @@ describe('uplink with the control plane', () => {
     await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
 
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(agent.store.jobIds()).toEqual([]);
+    expect(agent.jobIds()).toEqual([]);
 
     // Steps shorter than the heartbeat interval, with time for pongs, keep the link up.
     for (let elapsed = 0; elapsed < 2 * 3_600_000 - 600_000; elapsed += 300_000) {
@@ -82,8 +81,8 @@ describe('uplink with the control plane', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
 
-    await waitFor(() => agent.store.jobIds().length === 1, 5000, 'job stored at lead time');
-    expect(agent.store.jobIds()).toEqual([id]);
+    await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored at lead time');
+    expect(agent.jobIds()).toEqual([id]);
   });
 
   it('offers a job when the agent connects later', async () => {
@@ -102,24 +101,20 @@ describe('uplink with the control plane', () => {
     });
     agents.push(agent);
 
-    await waitFor(() => agent.store.jobIds().length === 1, 5000, 'job stored');
-    expect(agent.store.jobIds()).toEqual([id]);
+    await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored');
+    expect(agent.jobIds()).toEqual([id]);
   });
 
   it('records outbox events and acknowledges them', async () => {
     const { cp, site, agent, clock, token } = await setup();
     const id = await authorizedScript(cp, token, site.id, clock.now());
-    await waitFor(() => agent.store.jobIds().length === 1);
+    await waitFor(() => agent.jobIds().length === 1);
 
-    agent.store.appendRun(runReport(id, 'router-1', { state: 'running', revision: 1 }));
-    agent.store.appendRun(runReport(id, 'router-1', { revision: 2 }));
-    agent.store.appendRun(
-      runReport(id, 'router-2', { state: 'failed', revision: 2, reasonCode: 'SCRIPT_FAILED' }),
-    );
-    const last = agent.store.appendVerdict(id, 'failed', clock.now());
+    agent.runJob(id, { 'router-1': 'succeeded', 'router-2': 'failed' });
+    const last = agent.store.outbox.lastSeq();
     agent.client.notifyOutbox();
 
-    await waitFor(() => agent.store.acknowledgedSeq() === last, 5000, 'acknowledgement');
+    await waitFor(() => agent.store.outbox.acknowledgedSeq() === last, 5000, 'acknowledgement');
     const progress = await apiRequest(cp, 'GET', `/scripts/scheduled/${id}/progress`, { token });
     expect(progress.body).toEqual({ completed: [], failed: [site.id], pending: [] });
     expect(cp.controlPlane.deliveries.results(id, site.id).map((r) => r.state)).toEqual([
@@ -131,21 +126,20 @@ describe('uplink with the control plane', () => {
   it('resends unacknowledged events after restart', async () => {
     const { cp, site, agent, clock, token } = await setup();
     const id = await authorizedScript(cp, token, site.id, clock.now());
-    await waitFor(() => agent.store.jobIds().length === 1);
+    await waitFor(() => agent.jobIds().length === 1);
     await cp.controlPlane.stop();
     await waitFor(() => agent.client.getStatus().state === 'backoff', 5000, 'backoff');
 
-    agent.store.appendRun(runReport(id, 'router-1'));
-    agent.store.appendRun(runReport(id, 'router-2'));
-    const last = agent.store.appendVerdict(id, 'completed', clock.now());
+    agent.runJob(id, { 'router-1': 'succeeded', 'router-2': 'succeeded' });
+    const last = agent.store.outbox.lastSeq();
     agent.client.notifyOutbox();
     await cp.restart();
     clock.advance(1000);
 
-    await waitFor(() => agent.store.acknowledgedSeq() === last, 5000, 'acknowledgement');
+    await waitFor(() => agent.store.outbox.acknowledgedSeq() === last, 5000, 'acknowledgement');
     const progress = await apiRequest(cp, 'GET', `/scripts/scheduled/${id}/progress`, { token });
     expect(progress.body).toEqual({ completed: [site.id], failed: [], pending: [] });
-    expect(cp.controlPlane.deliveries.countEvents(id, site.id)).toBe(3);
+    expect(cp.controlPlane.deliveries.countEvents(id, site.id)).toBe(last);
   });
 
   it('delivers cancellation to the agent', async () => {
@@ -155,14 +149,18 @@ describe('uplink with the control plane', () => {
 
     await apiRequest(cp, 'DELETE', `/scripts/scheduled/${id}`, { token });
 
-    await waitFor(() => agent.store.isCancelled(id), 5000, 'cancellation');
-    expect(agent.store.isCancelled(id)).toBe(true);
+    await waitFor(
+      () => agent.store.jobs.get(id)?.cancelRequestedAt !== undefined,
+      5000,
+      'cancellation',
+    );
+    expect(agent.store.jobs.get(id)?.cancelRequestedAt !== undefined).toBe(true);
   });
 
   it('rejects edits after delivery', async () => {
     const { cp, site, agent, clock, token } = await setup();
     const id = await authorizedScript(cp, token, site.id, clock.now());
-    await waitFor(() => agent.store.jobIds().length === 1);
+    await waitFor(() => agent.jobIds().length === 1);
 
     const response = await apiRequest(cp, 'PUT', `/scripts/scheduled/${id}`, {
       token,

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
-import { runReport } from '../support/agent-store.js';
-import { newSigningKey, signedOffer } from '../support/signed-offers.js';
+import { makeJob } from '../support/jobs.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { newSigningKey, signedOffer } from '../support/signed-offers.js';
 import { type RecordingPeer, ScriptedControlPlane, waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
 
@@ -86,8 +86,8 @@ describe('uplink job verification', () => {
     expect(peer.ofType('job_rejected').map((frame) => frame.code)).toEqual(
       offers.map(([, code]) => code),
     );
-    expect(agent.store.intakeCalls).toEqual([]);
-    expect(agent.store.jobIds()).toEqual([]);
+    expect(agent.intakeCalls).toEqual([]);
+    expect(agent.jobIds()).toEqual([]);
   });
 
   it('accepts replays and rejects changed replays', async () => {
@@ -102,7 +102,7 @@ describe('uplink job verification', () => {
     await peer.next('job_rejected');
     expect(peer.ofType('job_accepted').map((frame) => frame.jobId)).toEqual([offer.id, offer.id]);
     expect(peer.ofType('job_rejected')[0]?.code).toBe('JOB_INVALID');
-    expect(agent.store.jobIds()).toEqual([offer.id]);
+    expect(agent.jobIds()).toEqual([offer.id]);
   });
 
   it('reports cancel of an unknown job', async () => {
@@ -120,22 +120,19 @@ describe('uplink job verification', () => {
 describe('uplink status window', () => {
   it('keeps unacknowledged events within the window', async () => {
     const { peer, agent } = await connect({ window: 3 });
-    const jobId = randomUUID();
-    for (let device = 1; device <= 7; device += 1) {
-      agent.store.appendRun(runReport(jobId, `router-${device}`));
-    }
+    writeOutboxEvents(agent, 7);
 
     agent.client.notifyOutbox();
-    await peer.next('run_status', 3);
+    await waitFor(() => sequenced(peer).length === 3, 5000, 'three status frames');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(peer.ofType('run_status')).toHaveLength(3);
+    expect(sequenced(peer)).toHaveLength(3);
     expect(agent.client.getStatus().unacknowledged).toBe(3);
 
     peer.send({ type: 'status_ack', seq: 2 });
-    await peer.next('run_status', 5);
+    await waitFor(() => sequenced(peer).length === 5, 5000, 'five status frames');
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(peer.ofType('run_status').map((frame) => frame.seq)).toEqual([1, 2, 3, 4, 5]);
-    expect(agent.store.acknowledgedSeq()).toBe(2);
+    expect(sequenced(peer)).toEqual([1, 2, 3, 4, 5]);
+    expect(agent.store.outbox.acknowledgedSeq()).toBe(2);
   });
 
   it('rejects acknowledgement beyond sent events', async () => {
@@ -157,10 +154,7 @@ describe('uplink status window', () => {
       keys: [pinned],
       clock,
     });
-    const jobId = randomUUID();
-    for (let device = 1; device <= 4; device += 1) {
-      agent.store.appendRun(runReport(jobId, `router-${device}`));
-    }
+    writeOutboxEvents(agent, 2);
 
     const peer = await server.peer();
     await peer.next('hello');
@@ -173,9 +167,10 @@ describe('uplink status window', () => {
       maxUnacknowledgedStatus: 256,
     });
 
-    await peer.next('run_status', 2);
-    expect(peer.ofType('run_status').map((frame) => frame.seq)).toEqual([3, 4]);
-    expect(agent.store.acknowledgedSeq()).toBe(2);
+    const total = agent.store.outbox.lastSeq();
+    await waitFor(() => sequenced(peer).length === total - 2, 5000, 'status frames after 2');
+    expect(sequenced(peer)[0]).toBe(3);
+    expect(agent.store.outbox.acknowledgedSeq()).toBe(2);
   });
 });
 
@@ -202,3 +197,28 @@ describe('uplink heartbeat', () => {
     expect(agent.client.getStatus().state).toBe('connected');
   });
 });
+
+/** Sequence numbers of the status frames a peer received, in arrival order. */
+function sequenced(peer: RecordingPeer): number[] {
+  return peer.frames
+    .filter((frame) => typeof frame.seq === 'number' && frame.type !== 'error')
+    .map((frame) => frame.seq as number);
+}
+
+/**
+ * Stores a job for `devices` devices and starts each run, which writes at least `devices` + 2
+ * outbox events (stored, launched, one per started run).
+ */
+function writeOutboxEvents(agent: TestAgent, devices: number): void {
+  const deviceIds = Array.from({ length: devices }, (_, index) => `router-${index + 1}`);
+  const job = makeJob({
+    siteId: SITE,
+    targets: deviceIds,
+    launchAt: Date.parse('2026-01-01T00:00:00Z'),
+  });
+  agent.store.acceptJob(job);
+  agent.store.jobs.launch(job.id, deviceIds, job.launchAt);
+  for (const deviceId of deviceIds) {
+    agent.store.runs.start(job.id, deviceId, job.launchAt);
+  }
+}

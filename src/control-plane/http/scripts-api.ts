@@ -274,6 +274,8 @@ function deliveryResource(delivery: Delivery): Record<string, unknown> {
     state: delivery.state,
     offered_at: iso(delivery.offeredAt),
     accepted_at: iso(delivery.acceptedAt),
+    launched_at: iso(delivery.launchedAt),
+    launched_device_ids: delivery.launchedDeviceIds ?? null,
     reject_code: delivery.rejectCode ?? null,
     reject_message: delivery.rejectMessage ?? null,
     agent_verdict: delivery.agentVerdict ?? null,

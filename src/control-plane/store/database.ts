@@ -47,6 +47,9 @@ CREATE TABLE deliveries (
   accepted_at INTEGER,
   reject_code TEXT,
   reject_message TEXT,
+  launched_at INTEGER,
+  -- JSON array of the device ids the agent created runs for at launch.
+  launched_device_ids TEXT,
   agent_verdict TEXT CHECK (agent_verdict IN ('completed', 'failed')),
   verdict_at INTEGER,
   PRIMARY KEY (script_id, site_id)

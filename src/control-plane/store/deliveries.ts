@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ErrorCode } from '../../errors.js';
 import type { RunState } from '../../jobs/types.js';
-import type { RunReport } from '../../protocol/messages.js';
+import type { RunReport, StatusFrame } from '../../protocol/messages.js';
 import type { Delivery, DeliveryState, DeviceResult } from '../types.js';
 
 type DeliveryRow = {
@@ -13,6 +13,8 @@ type DeliveryRow = {
   accepted_at: number | null;
   reject_code: ErrorCode | null;
   reject_message: string | null;
+  launched_at: number | null;
+  launched_device_ids: string | null;
   agent_verdict: 'completed' | 'failed' | null;
   verdict_at: number | null;
 };
@@ -37,10 +39,8 @@ type ResultRow = {
 /** Outcome of recording one status event. */
 export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job';
 
-/** A status event from an agent's outbox. */
-export type StatusEvent =
-  | { kind: 'run'; seq: number; run: RunReport }
-  | { kind: 'verdict'; seq: number; jobId: string; verdict: 'completed' | 'failed' };
+/** A status event from an agent's outbox, as the sequenced frames of protocol v1 carry it. */
+export type StatusEvent = StatusFrame;
 
 /** Deliveries of scripts to sites and the device results agents report. */
 export class DeliveryRepository {
@@ -164,7 +164,7 @@ export class DeliveryRepository {
    */
   record(siteId: string, event: StatusEvent, now: number): RecordOutcome {
     return this.db.transaction((): RecordOutcome => {
-      const jobId = event.kind === 'run' ? event.run.jobId : event.jobId;
+      const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
       this.db
         .prepare('UPDATE sites SET last_seq = MAX(last_seq, ?) WHERE id = ?')
         .run(event.seq, siteId);
@@ -189,29 +189,46 @@ export class DeliveryRepository {
           siteId,
           siteId,
           event.seq,
-          event.kind,
+          event.type,
           jobId,
-          event.kind === 'run' ? event.run.deviceId : null,
-          event.kind === 'run' ? event.run.revision : null,
+          event.type === 'run_status' ? event.run.deviceId : null,
+          event.type === 'run_status' ? event.run.revision : null,
           now,
         );
       if (inserted.changes === 0) {
         return 'duplicate';
       }
 
-      if (event.kind === 'run') {
+      this.apply(siteId, event, now);
+      return 'recorded';
+    })();
+  }
+
+  private apply(siteId: string, event: StatusEvent, now: number): void {
+    switch (event.type) {
+      case 'job_stored':
+        this.markAccepted(event.jobId, siteId, now);
+        return;
+      case 'job_launched':
+        this.db
+          .prepare(
+            `UPDATE deliveries SET state = 'accepted', launched_at = ?, launched_device_ids = ?
+             WHERE script_id = ? AND site_id = ?`,
+          )
+          .run(event.launchedAt, JSON.stringify(event.deviceIds), event.jobId, siteId);
+        return;
+      case 'run_status':
         this.upsertResult(siteId, event.run, now);
-      } else {
+        return;
+      case 'job_verdict':
         this.db
           .prepare(
             `UPDATE deliveries SET state = 'accepted', agent_verdict = ?, verdict_at = ?
              WHERE script_id = ? AND site_id = ?`,
           )
-          .run(event.verdict, now, jobId, siteId);
-      }
-
-      return 'recorded';
-    })();
+          .run(event.verdict, now, event.jobId, siteId);
+        return;
+    }
   }
 
   /** Number of status events recorded for a script on a site, for audits and tests. */
@@ -279,6 +296,10 @@ function fromDeliveryRow(row: DeliveryRow): Delivery {
     ...(row.accepted_at === null ? {} : { acceptedAt: row.accepted_at }),
     ...(row.reject_code === null ? {} : { rejectCode: row.reject_code }),
     ...(row.reject_message === null ? {} : { rejectMessage: row.reject_message }),
+    ...(row.launched_at === null ? {} : { launchedAt: row.launched_at }),
+    ...(row.launched_device_ids === null
+      ? {}
+      : { launchedDeviceIds: JSON.parse(row.launched_device_ids) as string[] }),
     ...(row.agent_verdict === null ? {} : { agentVerdict: row.agent_verdict }),
     ...(row.verdict_at === null ? {} : { verdictAt: row.verdict_at }),
   };
