@@ -96,6 +96,25 @@ describe('scripts API CRUD', () => {
     expect((response.body as ScriptJson).description).toBe('Changed');
   });
 
+  it('launch needs an authorized script', async () => {
+    const created = await createScript();
+    const runner = await fixture.token(['script:run']);
+    const viewer = await fixture.token(['script:view']);
+    const path = `/scripts/scheduled/${created.id}/launch`;
+
+    const unauthorized = await apiRequest(fixture, 'POST', path, { token: runner });
+    const forbidden = await apiRequest(fixture, 'POST', path, { token: viewer });
+    await apiRequest(fixture, 'POST', `/scripts/scheduled/${created.id}/authorize`, {
+      token: adminToken,
+    });
+    const launched = await apiRequest(fixture, 'POST', path, { token: runner });
+
+    expect(unauthorized.status).toBe(409);
+    expect(forbidden.status).toBe(403);
+    expect(launched.status).toBe(200);
+    expect((launched.body as ScriptJson).status).toBe('launched');
+  });
+
   it('delete cancels the script', async () => {
     const created = await createScript();
 

@@ -85,6 +85,22 @@ describe('uplink with the control plane', () => {
     expect(agent.jobIds()).toEqual([id]);
   });
 
+  it('launch delivers a later script now', async () => {
+    const { cp, site, agent, clock, token } = await setup();
+    await waitFor(() => agent.client.getStatus().state === 'connected');
+    const body = scriptBody([site.id], {}, clock.now());
+    const created = await apiRequest(cp, 'POST', '/scripts/scheduled', { token, body });
+    const id = (created.body as { id: string }).id;
+    await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(agent.jobIds()).toEqual([]);
+
+    await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/launch`, { token });
+
+    await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored');
+    expect(agent.store.jobs.get(id)?.launchAt).toBe(clock.now());
+  });
+
   it('offers a job when the agent connects later', async () => {
     const clock = new ManualClock();
     const cp = await startTestControlPlane({ clock, siteCount: 1 });

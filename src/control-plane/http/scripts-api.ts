@@ -85,6 +85,12 @@ export class ScriptsApi {
         handler: (_, who, [id]) => this.authorize(id, who),
       },
       {
+        method: 'POST',
+        pattern: new RegExp(`${base}/${UUID}/launch$`),
+        scope: 'script:run',
+        handler: (_, __, [id]) => this.launchNow(id),
+      },
+      {
         method: 'GET',
         pattern: new RegExp(`${base}/${UUID}/progress$`),
         scope: 'script:view',
@@ -201,6 +207,28 @@ export class ScriptsApi {
     return scriptResource(authorized, now);
   }
 
+  /** Launches an authorized script now instead of at its launch time. */
+  private async launchNow(id = ''): Promise<unknown> {
+    const now = this.options.clock.now();
+    const script = this.require(id);
+    if (script.status !== 'authorized') {
+      throw new AgentError(
+        'CONFLICT',
+        `Script ${id} is ${script.status}; only an authorized script can be launched`,
+      );
+    }
+
+    if (script.launchAt <= now) {
+      return scriptResource(script, now);
+    }
+
+    this.requireNotOffered(script);
+    const launched = this.options.scripts.setLaunchAt(id, now, now);
+    this.options.logger.info({ jobId: id }, 'script launched now');
+    this.options.hub.dispatch();
+    return scriptResource(launched, now);
+  }
+
   private async progress(id = ''): Promise<unknown> {
     const script = this.require(id);
     const { deliveries, clock } = this.options;
@@ -247,11 +275,23 @@ export class ScriptsApi {
       throw new AgentError('CONFLICT', `Script ${script.id} is cancelled; create a new one`);
     }
 
-    const offered = this.options.deliveries.list(script.id).some((d) => d.state !== 'waiting');
-    if (offered || (script.status === 'authorized' && script.launchAt <= now)) {
+    if (script.status === 'authorized' && script.launchAt <= now) {
       throw new AgentError(
         'CONFLICT',
-        `Script ${script.id} has already been delivered or launched; delete it and create a new one`,
+        `Script ${script.id} has already launched; delete it and create a new one`,
+      );
+    }
+
+    this.requireNotOffered(script);
+  }
+
+  /** Rejects a change of signed fields once an agent may hold the signed offer. */
+  private requireNotOffered(script: ScheduledScript): void {
+    const offered = this.options.deliveries.list(script.id).some((d) => d.state !== 'waiting');
+    if (offered) {
+      throw new AgentError(
+        'CONFLICT',
+        `Script ${script.id} has already been offered to a site; delete it and create a new one`,
       );
     }
   }

@@ -95,6 +95,14 @@ export class ScriptRepository {
     return this.require(id);
   }
 
+  /** Moves an authorized script's launch time, keeping its approval. */
+  setLaunchAt(id: string, launchAt: number, now: number): ScheduledScript {
+    this.db
+      .prepare('UPDATE scripts SET launch_at = ?, updated_at = ? WHERE id = ?')
+      .run(launchAt, now, id);
+    return this.require(id);
+  }
+
   cancel(id: string, now: number): ScheduledScript {
     this.db
       .prepare(`UPDATE scripts SET status = 'cancelled', updated_at = ? WHERE id = ?`)
