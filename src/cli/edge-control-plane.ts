@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { type CommandTable, runProgram } from './command.js';
+import { withDefaultCommand } from './control-plane/options.js';
 
 /** Subcommands of `edge-control-plane`, each loaded only when it runs. */
 const COMMANDS: CommandTable = {
@@ -8,15 +9,5 @@ const COMMANDS: CommandTable = {
   keygen: async () => (await import('./control-plane/keygen.js')).command,
   'site-token': async () => (await import('./control-plane/site-token.js')).command,
 };
-
-/** Options given without a subcommand (`edge-control-plane --config FILE`) mean `serve`. */
-function withDefaultCommand(argv: readonly string[]): readonly string[] {
-  const first = argv[0];
-  if (first === '--config' || first?.startsWith('--config=') === true) {
-    return ['serve', ...argv];
-  }
-
-  return argv;
-}
 
 runProgram('edge-control-plane', COMMANDS, withDefaultCommand(process.argv.slice(2)));

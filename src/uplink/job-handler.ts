@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import { AgentError, isAgentError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { errorFrameFor } from '../protocol/frames.js';
 import { offeredJobId, verifyJobOffer } from '../protocol/job-offer.js';
@@ -65,10 +64,7 @@ export class JobHandler {
       return undefined;
     } catch (error) {
       this.options.logger.warn({ err: error, jobId }, 'job cancellation failed');
-      const failure = isAgentError(error)
-        ? error
-        : new AgentError('INTERNAL', `Cancelling job ${jobId} failed`, { cause: error });
-      return errorFrameFor(failure, { inReplyTo: 'job_cancel', jobId });
+      return errorFrameFor(error, { inReplyTo: 'job_cancel', jobId });
     }
   }
 }

@@ -55,3 +55,13 @@ export function parseDurationSeconds(text: string): number {
   const units: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 };
   return Number(match[1]) * (units[match[2] ?? ''] ?? 1);
 }
+
+/** Rewrites `edge-control-plane --config FILE` (options without a subcommand) to `serve`. */
+export function withDefaultCommand(argv: readonly string[]): readonly string[] {
+  const first = argv[0];
+  if (first === '--config' || first?.startsWith('--config=') === true) {
+    return ['serve', ...argv];
+  }
+
+  return argv;
+}
