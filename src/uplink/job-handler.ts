@@ -43,8 +43,10 @@ export class JobHandler {
     } catch (error) {
       logger.warn({ err: error, jobId }, 'job offer rejected');
       const reply = errorFrameFor(error);
-      if (jobId === undefined) {
-        return { ...reply, inReplyTo: 'job_offer' };
+      // Only a fault of the offer itself is final. A store failure (disk full, locked) is
+      // reported as an error, so the control plane offers the job again on the next connection.
+      if (jobId === undefined || !reply.code.startsWith('JOB_')) {
+        return { ...reply, inReplyTo: 'job_offer', ...(jobId === undefined ? {} : { jobId }) };
       }
 
       return {

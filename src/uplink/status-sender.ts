@@ -132,8 +132,17 @@ export class StatusSender {
 
   private async acknowledge(seq: number): Promise<void> {
     await this.outbox.acknowledge(seq);
-    this.acknowledged = seq;
-    this.inFlight = this.inFlight.filter((sent) => sent > seq);
+    // The outbox caps an acknowledgement at its last event, and that cap is the truth: events
+    // written later must still be sent even if the control plane claimed a higher number.
+    this.acknowledged = await this.outbox.acknowledgedSeq();
+    if (this.acknowledged < seq) {
+      this.logger.warn(
+        { seq, acknowledgedSeq: this.acknowledged },
+        'control plane acknowledged events this outbox never wrote',
+      );
+    }
+
+    this.inFlight = this.inFlight.filter((sent) => sent > this.acknowledged);
     this.logger.debug({ seq }, 'status acknowledged');
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AgentError } from '../../src/errors.js';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
 import { makeJob } from '../support/jobs.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -8,6 +9,16 @@ import { type RecordingPeer, ScriptedControlPlane, waitFor } from '../support/so
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
 
 const SITE = randomUUID();
+
+/** A `welcome` for SITE; tests override `lastSeq`. */
+const WELCOME = {
+  type: 'welcome',
+  protocol: 1,
+  siteId: SITE,
+  lastSeq: 0,
+  heartbeatIntervalMs: 30_000,
+  maxUnacknowledgedStatus: 256,
+};
 const key = newSigningKey();
 const pinned = parsePublicKey(encodePublicKey(key.publicKey));
 
@@ -105,6 +116,34 @@ describe('uplink job verification', () => {
     expect(agent.jobIds()).toEqual([offer.id]);
   });
 
+  it('store failure leaves the offer open', async () => {
+    const clock = new ManualClock();
+    server = await ScriptedControlPlane.start();
+    agent = await startTestAgent({
+      url: server.url,
+      token: 'token',
+      siteId: SITE,
+      keys: [pinned],
+      clock,
+      extra: {
+        intake: async () => {
+          throw new AgentError('STORE_FULL', 'disk full');
+        },
+      },
+    });
+    const peer = await server.peer();
+    await peer.next('hello');
+    peer.send({ ...WELCOME, lastSeq: 0 });
+    const offer = signedOffer(key, SITE, clock.now());
+
+    peer.send({ type: 'job_offer', job: offer });
+
+    const error = await peer.next('error');
+    expect(error.code).toBe('STORE_FULL');
+    expect(error.jobId).toBe(offer.id);
+    expect(peer.ofType('job_rejected')).toEqual([]);
+  });
+
   it('reports cancel of an unknown job', async () => {
     const { peer } = await connect();
     const jobId = randomUUID();
@@ -133,6 +172,31 @@ describe('uplink status window', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(sequenced(peer)).toEqual([1, 2, 3, 4, 5]);
     expect(agent.store.outbox.acknowledgedSeq()).toBe(2);
+  });
+
+  it('ignores a held sequence beyond the outbox', async () => {
+    const clock = new ManualClock();
+    server = await ScriptedControlPlane.start();
+    agent = await startTestAgent({
+      url: server.url,
+      token: 'token',
+      siteId: SITE,
+      keys: [pinned],
+      clock,
+    });
+    writeOutboxEvents(agent, 2);
+    const written = agent.store.outbox.lastSeq();
+    const peer = await server.peer();
+    await peer.next('hello');
+
+    peer.send({ ...WELCOME, lastSeq: written + 100 });
+    await waitFor(() => agent?.client.getStatus().state === 'connected');
+    writeOutboxEvents(agent, 1);
+    agent.client.notifyOutbox();
+
+    await waitFor(() => sequenced(peer).length > 0, 5000, 'new events');
+    expect(sequenced(peer)[0]).toBe(written + 1);
+    expect(agent.store.outbox.acknowledgedSeq()).toBe(written);
   });
 
   it('rejects acknowledgement beyond sent events', async () => {
