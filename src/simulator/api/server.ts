@@ -1,11 +1,11 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import {
   createServer as createTlsServer,
   type SecureContextOptions,
   type TLSSocket,
 } from 'node:tls';
 
-import { AgentError } from '../../errors.js';
+import { ServiceListener } from '../service-listener.js';
 import { ApiConnection, type ApiConnectionContext } from './connection.js';
 
 export type ApiServerOptions = ApiConnectionContext & {
@@ -15,35 +15,36 @@ export type ApiServerOptions = ApiConnectionContext & {
   port: number;
   /** TLS settings for API-SSL; undefined serves the plain API. */
   tls: SecureContextOptions | undefined;
-  /**
-   * Whether `/ip service` allows a client address. A refused client is accepted by TCP and
-   * never answered, as RouterOS drops its packets. Default: every address is allowed.
-   */
+  /** Whether `/ip service` allows a client address; see ServiceListener. Default: all. */
   isAllowed?: (address: string) => boolean;
 };
 
 /**
- * The API or API-SSL service of one device. Sockets are accepted by a plain TCP server in both
- * cases so that a silent or filtered client gets no TLS handshake either.
+ * The API or API-SSL service of one device. A plain TCP listener accepts every socket, so a
+ * silent or filtered client gets no TLS handshake either.
  */
 export class ApiServer {
   private readonly options: ApiServerOptions;
 
-  private readonly server: Server;
+  private readonly listener: ServiceListener;
 
-  /** Accepts sockets handed over from `server` once they may be answered; API-SSL only. */
+  /** Takes sockets from the listener for the TLS handshake; undefined for the plain API. */
   private readonly tlsServer;
 
-  /** Every open client socket, answered or not, so that `disconnectAll` reaches them all. */
-  private readonly sockets = new Set<Socket | TLSSocket>();
+  /** TLS sockets wrapping the listener's sockets, closed with them. */
+  private readonly tlsSockets = new Set<TLSSocket>();
 
   constructor(options: ApiServerOptions) {
     this.options = options;
-    this.server = createServer((socket) => this.accept(socket));
+    this.listener = new ServiceListener({
+      ...options,
+      service: options.tls === undefined ? 'api' : 'api-ssl',
+      serve: (socket) => this.serve(socket),
+    });
     this.tlsServer =
       options.tls === undefined
         ? undefined
-        : createTlsServer(options.tls, (socket) => this.serve(socket));
+        : createTlsServer(options.tls, (socket) => this.serveTls(socket));
     this.tlsServer?.on('tlsClientError', (error) =>
       options.logger.debug({ err: error }, 'api-ssl handshake failed'),
     );
@@ -51,80 +52,45 @@ export class ApiServer {
 
   /** Starts listening and returns the port. */
   listen(port = this.options.port): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error): void => {
-        reject(
-          new AgentError(
-            'INTERNAL',
-            `cannot listen on ${this.options.host}:${port}: ${error.message}; choose another port or address`,
-            { cause: error, details: { host: this.options.host, port } },
-          ),
-        );
-      };
-      this.server.once('error', onError);
-      this.server.listen({ host: this.options.host, port }, () => {
-        this.server.off('error', onError);
-        resolve(this.port);
-      });
-    });
+    return this.listener.listen(port);
   }
 
   /** The listening port, or 0 when not listening. */
   get port(): number {
-    const address = this.server.address();
-    return typeof address === 'object' && address !== null ? address.port : 0;
+    return this.listener.port;
   }
 
   /** Stops listening and closes every connection. */
   close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => {
-      if (!this.server.listening) {
-        resolve();
-        return;
-      }
-
-      this.server.close(() => resolve());
-    });
-    this.disconnectAll();
-    return closed;
+    this.disconnectTls();
+    return this.listener.close();
   }
 
   /** Closes every client connection at once, without a reply, as a rebooting router does. */
   disconnectAll(): void {
-    for (const socket of this.sockets) {
-      socket.destroy();
-    }
-
-    this.sockets.clear();
+    this.disconnectTls();
+    this.listener.disconnectAll();
   }
 
-  private accept(socket: Socket): void {
-    this.track(socket);
-    socket.setNoDelay(true);
-    socket.on('error', () => undefined);
-
-    const address = socket.remoteAddress ?? '';
-    const allowed = this.options.isAllowed?.(address) ?? true;
-    if (!allowed || this.options.faults.has('silent')) {
-      this.options.logger.debug({ address, allowed }, 'api client ignored');
-      socket.resume();
-      return;
-    }
-
+  private serve(socket: Socket): void {
     if (this.tlsServer === undefined) {
-      this.serve(socket);
+      new ApiConnection(socket, this.options);
     } else {
       this.tlsServer.emit('connection', socket);
     }
   }
 
-  private serve(socket: Socket | TLSSocket): void {
-    this.track(socket);
+  private serveTls(socket: TLSSocket): void {
+    this.tlsSockets.add(socket);
+    socket.once('close', () => this.tlsSockets.delete(socket));
     new ApiConnection(socket, this.options);
   }
 
-  private track(socket: Socket | TLSSocket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
+  private disconnectTls(): void {
+    for (const socket of this.tlsSockets) {
+      socket.destroy();
+    }
+
+    this.tlsSockets.clear();
   }
 }

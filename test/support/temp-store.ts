@@ -1,0 +1,55 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { type OpenStoreOptions, Store } from '../../src/store/store.js';
+
+/** Creates a temporary directory for store files, readable by every user so tests can drop privileges. */
+export function makeStoreDirectory(): { dir: string; file: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'edge-agent-store-'));
+  chmodSync(dir, 0o755);
+
+  return {
+    dir,
+    file: path.join(dir, 'agent.db'),
+    remove() {
+      chmodSync(dir, 0o755);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens a store on a new temporary file; `close` closes it and deletes the directory. */
+export function openTempStore(options: OpenStoreOptions = {}): Store & { dispose(): void } {
+  const directory = makeStoreDirectory();
+  const store = Store.open(directory.file, { busyTimeoutMs: 100, ...options });
+
+  return Object.assign(store, {
+    dispose() {
+      store.close();
+      directory.remove();
+    },
+  });
+}
+
+/** User and group `nobody`, which read-only tests switch to when they run as root. */
+const NOBODY = 65534;
+
+/**
+ * Runs `body` with the effective user `nobody` when the tests run as root, because root may
+ * write any file and so never gets a permission error. `body` must be synchronous.
+ */
+export function asUnprivilegedUser<T>(body: () => T): T {
+  if (process.geteuid?.() !== 0 || process.seteuid === undefined || process.setegid === undefined) {
+    return body();
+  }
+
+  process.setegid(NOBODY);
+  process.seteuid(NOBODY);
+  try {
+    return body();
+  } finally {
+    process.seteuid(0);
+    process.setegid(0);
+  }
+}
