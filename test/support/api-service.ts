@@ -6,7 +6,7 @@ import { ApiServer } from '../../src/simulator/api/server.js';
 import { DeviceFaults, type FaultName } from '../../src/simulator/fleet/faults.js';
 import { UserDirectory } from '../../src/simulator/fleet/users.js';
 import type { SimulatedDevice } from '../../src/simulator/model/types.js';
-import { parseRouterOsVersion } from '../../src/simulator/version.js';
+import { parseVersion } from '../../src/simulator/model/version.js';
 
 export const TEST_USER = 'admin';
 
@@ -22,7 +22,7 @@ export function unusedDevice(versionText: string): SimulatedDevice {
   };
 
   return {
-    version: parseRouterOsVersion(versionText),
+    version: parseVersion(versionText),
     identity: 'unused',
     executions: 0,
     execute: fail,
@@ -47,7 +47,7 @@ export async function startApiService(options: ApiServiceOptions) {
     host: '127.0.0.1',
     port: 0,
     tls: options.tls,
-    version: parseRouterOsVersion(options.version),
+    version: parseVersion(options.version),
     device: options.device ?? unusedDevice(options.version),
     users: new UserDirectory([
       {

@@ -13,7 +13,7 @@ import {
   type RouterOsVersion,
   type SimulatedDevice,
 } from '../model/types.js';
-import { versionFeatures } from '../version.js';
+import { versionFeatures } from '../version-features.js';
 import { type DecoderLimits, encodeSentence, SentenceDecoder } from './codec.js';
 import { runLogin } from './login.js';
 import { type ApiRequest, attributeValue, isQuery, parseRequest, replyWords } from './request.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeviceFaults } from '../fleet/faults.js';
 import type { UserDirectory } from '../fleet/users.js';
 import type { ApiRow, RouterOsVersion } from '../model/types.js';
-import { versionFeatures } from '../version.js';
+import { versionFeatures } from '../version-features.js';
 import { type ApiRequest, attributeValue } from './request.js';
 
 /** What a `/login` sentence led to: the replies to send and, on success, the user. */

@@ -3,6 +3,7 @@ import {
   createServer as createTlsServer,
   type SecureContextOptions,
   type TLSSocket,
+  type Server as TlsServer,
 } from 'node:tls';
 
 import { ServiceListener } from '../service-listener.js';
@@ -28,8 +29,11 @@ export class ApiServer {
 
   private readonly listener: ServiceListener;
 
-  /** Takes sockets from the listener for the TLS handshake; undefined for the plain API. */
-  private readonly tlsServer;
+  /**
+   * Takes sockets from the listener for the TLS handshake. Created on the first API-SSL
+   * connection, because a TLS context per idle device would cost memory for nothing.
+   */
+  private tlsServer: TlsServer | undefined;
 
   /** TLS sockets wrapping the listener's sockets, closed with them. */
   private readonly tlsSockets = new Set<TLSSocket>();
@@ -41,13 +45,6 @@ export class ApiServer {
       service: options.tls === undefined ? 'api' : 'api-ssl',
       serve: (socket) => this.serve(socket),
     });
-    this.tlsServer =
-      options.tls === undefined
-        ? undefined
-        : createTlsServer(options.tls, (socket) => this.serveTls(socket));
-    this.tlsServer?.on('tlsClientError', (error) =>
-      options.logger.debug({ err: error }, 'api-ssl handshake failed'),
-    );
   }
 
   /** Starts listening and returns the port. */
@@ -73,11 +70,20 @@ export class ApiServer {
   }
 
   private serve(socket: Socket): void {
-    if (this.tlsServer === undefined) {
+    const { tls, logger } = this.options;
+    if (tls === undefined) {
       new ApiConnection(socket, this.options);
-    } else {
-      this.tlsServer.emit('connection', socket);
+      return;
     }
+
+    if (this.tlsServer === undefined) {
+      this.tlsServer = createTlsServer(tls, (tlsSocket) => this.serveTls(tlsSocket));
+      this.tlsServer.on('tlsClientError', (error) =>
+        logger.debug({ err: error }, 'api-ssl handshake failed'),
+      );
+    }
+
+    this.tlsServer.emit('connection', socket);
   }
 
   private serveTls(socket: TLSSocket): void {

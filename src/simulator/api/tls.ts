@@ -3,6 +3,8 @@
 import 'reflect-metadata';
 
 import { X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { SecureContextOptions } from 'node:tls';
 
 import * as x509 from '@peculiar/x509';
@@ -43,11 +45,11 @@ export async function generateCertificate(commonName: string): Promise<Simulator
   const certPem = certificate.toString('pem');
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   const keyPem = toPem('PRIVATE KEY', pkcs8);
-  const fingerprint = new NodeX509Certificate(certPem).fingerprint256
-    .replaceAll(':', '')
-    .toLowerCase();
+  return { certPem, keyPem, fingerprint: fingerprintOf(certPem) };
+}
 
-  return { certPem, keyPem, fingerprint };
+function fingerprintOf(certPem: string): string {
+  return new NodeX509Certificate(certPem).fingerprint256.replaceAll(':', '').toLowerCase();
 }
 
 function alternativeName(commonName: string): x509.JsonGeneralName {
@@ -79,3 +81,32 @@ export function apiSslOptions(certificate: SimulatorCertificate | undefined): Se
 
 /** The cipher string a client needs for a router without a certificate. */
 export const ANONYMOUS_CIPHERS = 'ADH-AES256-GCM-SHA384:@SECLEVEL=0';
+
+/**
+ * Loads the certificate and key kept in `directory` (`api-ssl.crt`, `api-ssl.key`), generating
+ * and saving them when missing, so a restarted fleet presents the certificate clients pinned.
+ */
+export async function loadOrCreateCertificate(
+  directory: string,
+  commonName: string,
+): Promise<SimulatorCertificate> {
+  const certPath = join(directory, 'api-ssl.crt');
+  const keyPath = join(directory, 'api-ssl.key');
+  try {
+    const [certPem, keyPem] = await Promise.all([
+      readFile(certPath, 'utf8'),
+      readFile(keyPath, 'utf8'),
+    ]);
+    return { certPem, keyPem, fingerprint: fingerprintOf(certPem) };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw error;
+    }
+  }
+
+  const certificate = await generateCertificate(commonName);
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  await writeFile(certPath, certificate.certPem);
+  await writeFile(keyPath, certificate.keyPem, { mode: 0o600 });
+  return certificate;
+}
