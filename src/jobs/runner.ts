@@ -52,6 +52,8 @@ const EXPIRED_REASON = {
 export class Runner {
   private readonly options: RunnerOptions;
 
+  private readonly logger: Logger;
+
   private readonly queue: PQueue;
 
   private readonly slots = new RunSlots();
@@ -76,6 +78,7 @@ export class Runner {
 
   constructor(options: RunnerOptions) {
     this.options = options;
+    this.logger = options.logger.child({ component: 'runner' });
     this.queue = new PQueue({ concurrency: options.limits.concurrency });
     this.devices = new Map(options.devices.map((device) => [device.id, device]));
     this.environment = {
@@ -178,7 +181,7 @@ export class Runner {
     }
 
     if (this.unsaved.size > 0) {
-      this.options.logger.error(
+      this.logger.error(
         { runs: [...this.unsaved.keys()] },
         'results not stored at shutdown; these runs will be marked interrupted at the next start',
       );
@@ -204,7 +207,7 @@ export class Runner {
       result = await this.queue.add(() => this.execute(ticket));
     } catch (error) {
       const ids = { jobId: ticket.job.id, deviceId: ticket.deviceId };
-      this.options.logger.error({ err: error, ...ids }, 'run task failed');
+      this.logger.error({ err: error, ...ids }, 'run task failed');
     } finally {
       this.slots.release(ticket, result === 'retry');
       this.pump();
@@ -216,7 +219,7 @@ export class Runner {
   private async execute(ticket: Ticket): Promise<'done' | 'retry'> {
     const { job, deviceId } = ticket;
     const { store, clock } = this.options;
-    const logger = this.options.logger.child({ jobId: job.id, deviceId });
+    const logger = this.logger.child({ jobId: job.id, deviceId });
     const device = this.devices.get(deviceId);
 
     if (this.stopping) {
@@ -364,7 +367,7 @@ export class Runner {
     );
     this.slots.dropWaiting(job.id);
     if (skipped.length > 0) {
-      this.options.logger.warn(
+      this.logger.warn(
         { jobId: job.id, skipped: skipped.length, maxErrors },
         'remaining runs skipped',
       );
@@ -390,7 +393,7 @@ export class Runner {
     this.unsaved.clear();
 
     for (const { ticket, outcome } of entries) {
-      const logger = this.options.logger.child({ jobId: ticket.job.id, deviceId: ticket.deviceId });
+      const logger = this.logger.child({ jobId: ticket.job.id, deviceId: ticket.deviceId });
       this.record(ticket, outcome, logger);
     }
   }

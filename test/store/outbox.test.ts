@@ -111,3 +111,20 @@ describe('Outbox id', () => {
     expect(store.outbox.id).toBe(id);
   });
 });
+
+describe('Outbox subscribe', () => {
+  it('notifies once per burst', async () => {
+    let calls = 0;
+    const unsubscribe = store.outbox.subscribe(() => {
+      calls += 1;
+    });
+
+    acceptJobs(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    unsubscribe();
+    acceptJobs(1);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(calls).toBe(1);
+  });
+});

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { type ParsedKey, utils } from 'ssh2';
+
+import { AgentError } from '../../errors.js';
+
+/** One host key: the OpenSSH private key text ssh2's server takes, and its parsed form. */
+export type HostKey = {
+  privateKey: string;
+  parsed: ParsedKey;
+};
+
+/** The host keys of one SSH server, shared by every connection. */
+export type HostKeySet = {
+  rsa: HostKey;
+  ed25519: HostKey;
+};
+
+const KEY_FILES = { rsa: 'ssh_host_rsa_key', ed25519: 'ssh_host_ed25519_key' } as const;
+
+/** Bits of generated RSA host keys. */
+const RSA_BITS = 2048;
+
+/** Generates a fresh RSA and Ed25519 host key pair. */
+export function generateHostKeys(): HostKeySet {
+  return {
+    rsa: toHostKey(utils.generateKeyPairSync('rsa', { bits: RSA_BITS }).private, 'rsa'),
+    ed25519: toHostKey(utils.generateKeyPairSync('ed25519').private, 'ed25519'),
+  };
+}
+
+/**
+ * Loads the host keys kept in `directory`, generating and saving any that are missing, so a
+ * restarted fleet presents the same keys. Key files are OpenSSH private keys, mode 0600.
+ */
+export async function loadOrCreateHostKeys(directory: string): Promise<HostKeySet> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  return {
+    rsa: await loadOrCreate(directory, 'rsa'),
+    ed25519: await loadOrCreate(directory, 'ed25519'),
+  };
+}
+
+/** Replaces the host keys kept in `directory` with new ones and returns them. */
+export async function replaceHostKeys(directory: string): Promise<HostKeySet> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  return {
+    rsa: await create(directory, 'rsa'),
+    ed25519: await create(directory, 'ed25519'),
+  };
+}
+
+async function loadOrCreate(directory: string, kind: keyof HostKeySet): Promise<HostKey> {
+  const path = join(directory, KEY_FILES[kind]);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new AgentError('SECRET_UNREADABLE', `cannot read SSH host key ${path}`, {
+        cause: error,
+        details: { path },
+      });
+    }
+
+    return create(directory, kind);
+  }
+
+  return toHostKey(text, kind, path);
+}
+
+async function create(directory: string, kind: keyof HostKeySet): Promise<HostKey> {
+  const pair =
+    kind === 'rsa'
+      ? utils.generateKeyPairSync('rsa', { bits: RSA_BITS })
+      : utils.generateKeyPairSync('ed25519');
+  await writeFile(join(directory, KEY_FILES[kind]), pair.private, { mode: 0o600 });
+  return toHostKey(pair.private, kind);
+}
+
+function toHostKey(text: string, kind: keyof HostKeySet, path = 'generated key'): HostKey {
+  const parsed = utils.parseKey(text);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key === undefined || key instanceof Error || !key.isPrivateKey()) {
+    throw new AgentError(
+      'CONFIG_INVALID',
+      `invalid ${kind} SSH host key in ${path}; delete the file to have a new one generated`,
+      { details: { path } },
+    );
+  }
+
+  return { privateKey: text, parsed: key };
+}
+
+/** Returns a key's fingerprint as OpenSSH prints it: `SHA256:` and unpadded base64. */
+export function fingerprintOf(key: ParsedKey): string {
+  const digest = createHash('sha256').update(key.getPublicSSH()).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}

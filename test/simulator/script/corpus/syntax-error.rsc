@@ -1,0 +1,5 @@
+:put "first"
+:if ($a = 1) do={
+  :put "nested"
+  /ip addres print
+}
