@@ -87,6 +87,9 @@ export class UplinkClient {
 
   private tls: ClientOptions | undefined;
 
+  /** Ends the outbox subscription made by `start`. */
+  private unsubscribe: (() => void) | undefined;
+
   /** Sockets whose upgrade got an HTTP error status; their later socket errors are ignored. */
   private readonly rejectedSockets = new WeakSet<WebSocket>();
 
@@ -126,6 +129,7 @@ export class UplinkClient {
 
     const url = new URL(this.options.url);
     this.tls = url.protocol === 'wss:' ? await tlsClientOptions(this.options) : {};
+    this.unsubscribe = this.options.outbox.subscribe?.(() => this.notifyOutbox());
     await this.connect();
   }
 
@@ -140,6 +144,8 @@ export class UplinkClient {
   /** Closes the link and stops reconnecting; waits for the frame being handled. */
   async stop(): Promise<void> {
     this.setState('stopped');
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
     this.clearTimers();
     this.sender?.close();
     this.socket?.close(1000, 'agent stopping');

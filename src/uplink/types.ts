@@ -10,6 +10,11 @@ export type UplinkOutbox = {
   acknowledge(seq: number): unknown;
   /** Highest acknowledged sequence number, or 0. */
   acknowledgedSeq(): number | Promise<number>;
+  /**
+   * Calls `listener` after events are appended; returns a function that unsubscribes. Without
+   * it the owner calls `UplinkClient.notifyOutbox` after each append.
+   */
+  subscribe?(listener: () => void): () => void;
 };
 
 /**

@@ -1,48 +1,24 @@
-import { execFile } from 'node:child_process';
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { generateCertificate } from '../../src/simulator/api/tls.js';
 
 /** A self-signed certificate for 127.0.0.1 and its files. */
 export type TestCertificate = {
   certFile: string;
   keyFile: string;
-  /** SHA-256 fingerprint as Node prints it (upper-case hex with colons). */
+  /** SHA-256 fingerprint as lower-case hex without colons. */
   fingerprint: string;
 };
 
-/**
- * Creates a self-signed P-256 certificate for 127.0.0.1 and localhost in `dir` with the
- * `openssl` command, because Node has no API that issues certificates.
- */
+/** Writes a new self-signed P-256 certificate for 127.0.0.1 and its key into `dir`. */
 export async function createTestCertificate(
   dir: string,
   name = 'server',
 ): Promise<TestCertificate> {
+  const certificate = await generateCertificate('127.0.0.1');
   const certFile = path.join(dir, `${name}.crt`);
   const keyFile = path.join(dir, `${name}.key`);
-  await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-    '-days',
-    '2',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  const certificate = new X509Certificate(await readFile(certFile));
-  return { certFile, keyFile, fingerprint: certificate.fingerprint256 };
+  await writeFile(certFile, certificate.certPem);
+  await writeFile(keyFile, certificate.keyPem, { mode: 0o600 });
+  return { certFile, keyFile, fingerprint: certificate.fingerprint };
 }

@@ -128,7 +128,6 @@ describe('uplink with the control plane', () => {
 
     agent.runJob(id, { 'router-1': 'succeeded', 'router-2': 'failed' });
     const last = agent.store.outbox.lastSeq();
-    agent.client.notifyOutbox();
 
     await waitFor(() => agent.store.outbox.acknowledgedSeq() === last, 5000, 'acknowledgement');
     const progress = await apiRequest(cp, 'GET', `/scripts/scheduled/${id}/progress`, { token });
@@ -148,7 +147,6 @@ describe('uplink with the control plane', () => {
 
     agent.runJob(id, { 'router-1': 'succeeded', 'router-2': 'succeeded' });
     const last = agent.store.outbox.lastSeq();
-    agent.client.notifyOutbox();
     await cp.restart();
     clock.advance(1000);
 

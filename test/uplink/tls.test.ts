@@ -77,7 +77,8 @@ describe('uplink certificate checks', () => {
   });
 
   it('accepts the pinned fingerprint', async () => {
-    const started = await attempt({ fingerprint: certificate.fingerprint });
+    const withColons = certificate.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1:');
+    const started = await attempt({ fingerprint: withColons });
 
     expect(started.client.getStatus().lastError?.code).toBe('UPLINK_AUTH_FAILED');
     expect(upgrades).toEqual(['Bearer site-token']);
@@ -86,7 +87,7 @@ describe('uplink certificate checks', () => {
   it('withholds the token on fingerprint mismatch', async () => {
     const other = await createTestCertificate(dir, 'other');
 
-    const started = await attempt({ fingerprint: other.fingerprint.toLowerCase() });
+    const started = await attempt({ fingerprint: other.fingerprint });
 
     expect(started.client.getStatus().lastError?.code).toBe('UPLINK_TLS_FAILED');
     expect(upgrades).toEqual([]);
