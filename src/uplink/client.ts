@@ -173,8 +173,13 @@ export class UplinkClient {
     this.queue = Promise.resolve();
 
     socket.on('open', () => this.onOpen(socket, acknowledgedSeq));
-    socket.on('message', (data: RawMessage, isBinary: boolean) => {
+    const touch = (): void => {
       this.status.lastContactAt = this.clock.now();
+    };
+    socket.on('ping', touch);
+    socket.on('pong', touch);
+    socket.on('message', (data: RawMessage, isBinary: boolean) => {
+      touch();
       this.enqueue(() => this.onMessage(socket, data, isBinary));
     });
     socket.on('unexpected-response', (_request, response) => {

@@ -38,6 +38,8 @@ export type TestControlPlaneOptions = {
   clock?: Clock;
   leadSeconds?: number;
   heartbeatIntervalSeconds?: number;
+  /** Certificate and key files; the control plane then serves https:// and wss://. */
+  tls?: { certFile: string; keyFile: string };
 };
 
 /** Starts a control plane on 127.0.0.1 port 0 with files in a new temp dir. */
@@ -51,7 +53,11 @@ export async function startTestControlPlane(
     token: generateSiteToken(),
   }));
   const raw = {
-    listen: { host: '127.0.0.1', port: 0 },
+    listen: {
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+    },
     database: 'cp.db',
     jwt: { secretFile: 'jwt.secret' },
     signingKeyFile: 'signing.pem',

@@ -136,6 +136,16 @@ describe('uplink with the control plane', () => {
       'succeeded',
       'failed',
     ]);
+    const detail = await apiRequest(cp, 'GET', `/scripts/scheduled/${id}/sites/${site.id}`, {
+      token,
+    });
+    const devices = (detail.body as { devices: Array<Record<string, unknown>> }).devices;
+    expect((detail.body as { verdict: string }).verdict).toBe('failed');
+    expect(devices.map((device) => device.output)).toEqual([
+      'router-1 succeeded',
+      'router-2 failed',
+    ]);
+    expect(devices[1]?.error_code).toBe('SCRIPT_FAILED');
   });
 
   it('resends unacknowledged events after restart', async () => {

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
 import { UplinkClient } from '../../src/uplink/client.js';
 import { createTestCertificate, type TestCertificate } from '../support/certificates.js';
+import { startTestControlPlane } from '../support/control-plane.js';
 import { newSigningKey } from '../support/signed-offers.js';
 import { waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
@@ -91,6 +92,29 @@ describe('uplink certificate checks', () => {
 
     expect(started.client.getStatus().lastError?.code).toBe('UPLINK_TLS_FAILED');
     expect(upgrades).toEqual([]);
+  });
+
+  it('connects to a TLS control plane', async () => {
+    const cp = await startTestControlPlane({ siteCount: 1, tls: certificate });
+    try {
+      const site = cp.sites[0];
+      agent = await startTestAgent({
+        url: cp.controlPlane.info.agentUrl,
+        token: site?.token ?? '',
+        siteId: site?.id ?? '',
+        keys: [cp.key],
+        extra: { caFile: certificate.certFile },
+      });
+      const started = agent;
+
+      await waitFor(() => started.client.getStatus().state === 'connected', 5000, 'connection');
+      expect(cp.controlPlane.info.agentUrl).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/agent\/v1$/);
+      expect(started.client.getStatus().lastContactAt).toBeDefined();
+    } finally {
+      await agent?.stop();
+      agent = undefined;
+      await cp.stop();
+    }
   });
 
   it('rejects plain ws to other hosts', () => {
