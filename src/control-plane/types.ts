@@ -30,7 +30,7 @@ export type ScriptDraft = Pick<
 > & { testSiteId?: string };
 
 /**
- * Where a script stands with one site: `waiting` until offered, `offered` until the agent
+ * State of a script at one site: `waiting` until offered, `offered` until the agent
  * stored it, then `accepted` or `rejected`.
  */
 export type DeliveryState = 'waiting' | 'offered' | 'accepted' | 'rejected';
