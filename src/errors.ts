@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'EXPIRED',
   'SKIPPED',
   'INTERRUPTED',
+  'BACKUP_FAILED',
 
   // The SQLite store.
   'STORE_CORRUPT',
@@ -59,6 +60,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'NOT_FOUND',
   'REQUEST_INVALID',
+  'CONFLICT',
 
   // A defect in this program rather than in its input.
   'INTERNAL',

@@ -54,9 +54,16 @@ async function printHelp(program: string, commands: CommandTable): Promise<void>
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** Runs `dispatch` as a program's entry point and sets the process exit code. */
-export function runProgram(program: string, commands: CommandTable): void {
-  dispatch(program, commands, process.argv.slice(2)).then(
+/**
+ * Runs `dispatch` as a program's entry point and sets the process exit code. `argv` defaults to
+ * the process arguments after the script name.
+ */
+export function runProgram(
+  program: string,
+  commands: CommandTable,
+  argv: readonly string[] = process.argv.slice(2),
+): void {
+  dispatch(program, commands, argv).then(
     (code) => {
       process.exitCode = code;
     },

@@ -2,6 +2,8 @@
 import { type CommandTable, runProgram } from './command.js';
 
 /** Subcommands of `edge-agent`, each loaded only when it runs. */
-const COMMANDS: CommandTable = {};
+const COMMANDS: CommandTable = {
+  'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
+};
 
 runProgram('edge-agent', COMMANDS);

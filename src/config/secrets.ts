@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+
+import ssh2 from 'ssh2';
+
+import type { DeviceConfig, DeviceCredentials } from '../devices/types.js';
+import { AgentError, errorMessage, isAgentError } from '../errors.js';
+import type { AgentConfig } from './types.js';
+
+/**
+ * Reads a secret file as bytes. Throws SECRET_UNREADABLE naming `owner` (a device or a section
+ * of the configuration) and the file when it cannot be read or is empty.
+ */
+export async function readSecretBytes(file: string, owner: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw new AgentError(
+      'SECRET_UNREADABLE',
+      `${owner}: secret file ${file} cannot be read (${errorMessage(error)}); check that it exists and the agent's user can read it`,
+      { cause: error, details: { owner, file } },
+    );
+  }
+
+  if (bytes.length === 0) {
+    throw new AgentError('SECRET_UNREADABLE', `${owner}: secret file ${file} is empty`, {
+      details: { owner, file },
+    });
+  }
+
+  return bytes;
+}
+
+/** Reads a secret file as UTF-8 text without one trailing newline (LF or CRLF). */
+export async function readSecretText(file: string, owner: string): Promise<string> {
+  const text = (await readSecretBytes(file, owner)).toString('utf8').replace(/\r?\n$/, '');
+  if (text === '') {
+    throw new AgentError(
+      'SECRET_UNREADABLE',
+      `${owner}: secret file ${file} holds only a newline`,
+      {
+        details: { owner, file },
+      },
+    );
+  }
+
+  return text;
+}
+
+/** Reads the password, private key and passphrase files that a device's configuration names. */
+export async function readDeviceCredentials(device: DeviceConfig): Promise<DeviceCredentials> {
+  const owner = `device ${device.id}`;
+  const credentials: DeviceCredentials = {};
+
+  if (device.passwordFile !== undefined) {
+    credentials.password = await readSecretText(device.passwordFile, owner);
+  }
+
+  if (device.keyFile !== undefined) {
+    credentials.privateKey = await readSecretBytes(device.keyFile, owner);
+  }
+
+  if (device.passphraseFile !== undefined) {
+    credentials.passphrase = await readSecretText(device.passphraseFile, owner);
+  }
+
+  return credentials;
+}
+
+/**
+ * Reads every secret the configuration names and checks that private keys parse with their
+ * passphrases. Throws one SECRET_UNREADABLE that lists every failure.
+ */
+export async function verifySecrets(config: AgentConfig): Promise<void> {
+  const checks: Array<Promise<unknown>> = [
+    readSecretText(config.controlPlane.tokenFile, 'controlPlane'),
+    ...config.devices.map(verifyDeviceSecrets),
+  ];
+
+  if (config.status.tokenFile !== undefined) {
+    checks.push(readSecretText(config.status.tokenFile, 'status'));
+  }
+
+  const failures = (await Promise.allSettled(checks)).flatMap((outcome) =>
+    outcome.status === 'rejected' ? [outcome.reason as unknown] : [],
+  );
+  if (failures.length === 0) {
+    return;
+  }
+
+  const messages = failures.map(errorMessage);
+  throw new AgentError(
+    'SECRET_UNREADABLE',
+    `${messages.length} secret(s) cannot be used:\n${messages.map((line) => `  ${line}`).join('\n')}`,
+    { cause: failures[0], details: { failures: failures.map(failureDetails) } },
+  );
+}
+
+async function verifyDeviceSecrets(device: DeviceConfig): Promise<void> {
+  const credentials = await readDeviceCredentials(device);
+  if (credentials.privateKey === undefined) {
+    return;
+  }
+
+  const parsed = ssh2.utils.parseKey(credentials.privateKey, credentials.passphrase);
+  if (parsed instanceof Error) {
+    throw new AgentError(
+      'SECRET_UNREADABLE',
+      `device ${device.id}: private key ${device.keyFile} cannot be parsed (${parsed.message}); check the key format and its passphrase`,
+      { cause: parsed, details: { owner: `device ${device.id}`, file: device.keyFile } },
+    );
+  }
+}
+
+function failureDetails(failure: unknown): Readonly<Record<string, unknown>> {
+  return isAgentError(failure) ? failure.details : { message: errorMessage(failure) };
+}

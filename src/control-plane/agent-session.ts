@@ -1,0 +1,252 @@
+import type WebSocket from 'ws';
+import type { Clock, TimerHandle } from '../clock.js';
+import { AgentError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { decodeFrame, encodeFrame, errorFrameFor, type RawMessage } from '../protocol/frames.js';
+import { startHeartbeat } from '../protocol/heartbeat.js';
+import { CLOSE_CODES, LIMITS, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/limits.js';
+import {
+  type AgentFrame,
+  agentFrameSchema,
+  type ControlPlaneFrame,
+  type HelloFrame,
+  type StatusFrame,
+} from '../protocol/messages.js';
+import type { DeliveryRepository } from './store/deliveries.js';
+
+/** Time an agent has after the upgrade to send `hello`, in milliseconds. */
+const HELLO_TIMEOUT_MS = 10_000;
+
+export type SessionContext = {
+  deliveries: DeliveryRepository;
+  clock: Clock;
+  logger: Logger;
+  heartbeatIntervalMs: number;
+  /** Called once the agent's `hello` is accepted and `welcome` sent. */
+  onReady: (session: AgentSession) => void;
+  onClose: (session: AgentSession) => void;
+};
+
+/** One agent's connection to the hub, authenticated for one site by its token. */
+export class AgentSession {
+  readonly siteId: string;
+
+  private readonly socket: WebSocket;
+
+  private readonly context: SessionContext;
+
+  private readonly logger: Logger;
+
+  /** Set once `hello` was accepted; every other frame before it closes the connection. */
+  private ready = false;
+
+  private helloTimer: TimerHandle | undefined;
+
+  constructor(socket: WebSocket, siteId: string, context: SessionContext) {
+    this.socket = socket;
+    this.siteId = siteId;
+    this.context = context;
+    this.logger = context.logger.child({ siteId });
+
+    this.helloTimer = context.clock.setTimeout(() => {
+      this.close(CLOSE_CODES.helloInvalid, 'no hello received');
+    }, HELLO_TIMEOUT_MS);
+
+    socket.on('message', (data: RawMessage, isBinary: boolean) => {
+      this.onMessage(data, isBinary);
+    });
+    socket.on('close', () => {
+      this.clearHelloTimer();
+      context.onClose(this);
+    });
+    socket.on('error', (error) => {
+      this.logger.warn({ err: error }, 'agent socket error');
+    });
+  }
+
+  /** Sends a frame, or pre-encoded frame text, when the socket is open. */
+  send(frame: ControlPlaneFrame | string): void {
+    if (this.socket.readyState !== this.socket.OPEN) {
+      return;
+    }
+
+    this.socket.send(typeof frame === 'string' ? frame : encodeFrame(frame));
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  private clearHelloTimer(): void {
+    if (this.helloTimer !== undefined) {
+      this.context.clock.clearTimeout(this.helloTimer);
+      this.helloTimer = undefined;
+    }
+  }
+
+  private onMessage(data: RawMessage, isBinary: boolean): void {
+    let frame: AgentFrame;
+    try {
+      frame = decodeFrame(data, isBinary, agentFrameSchema);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'invalid frame from agent');
+      this.send(errorFrameFor(error));
+      if (!this.ready) {
+        this.close(CLOSE_CODES.helloInvalid, 'first frame must be hello');
+      }
+
+      return;
+    }
+
+    try {
+      this.handle(frame);
+    } catch (error) {
+      this.logger.error({ err: error, type: frame.type }, 'failed to handle agent frame');
+      this.send(errorFrameFor(error, { inReplyTo: frame.type }));
+    }
+  }
+
+  private handle(frame: AgentFrame): void {
+    if (!this.ready && frame.type !== 'hello') {
+      this.send(errorFrameFor(notReady(frame.type)));
+      this.close(CLOSE_CODES.helloInvalid, 'first frame must be hello');
+      return;
+    }
+
+    switch (frame.type) {
+      case 'hello':
+        this.onHello(frame);
+        return;
+      case 'job_accepted':
+        this.onAccepted(frame.jobId);
+        return;
+      case 'job_rejected':
+        this.logger.warn({ jobId: frame.jobId, code: frame.code }, 'agent rejected job');
+        if (
+          !this.context.deliveries.markRejected(frame.jobId, this.siteId, frame.code, frame.message)
+        ) {
+          this.send(errorFrameFor(jobNotOffered(frame.jobId), { inReplyTo: frame.type }));
+        }
+
+        return;
+      case 'job_stored':
+      case 'job_launched':
+      case 'run_status':
+      case 'job_verdict':
+        this.onStatus(frame);
+        return;
+      case 'error':
+        this.logger.warn({ code: frame.code, message: frame.message }, 'agent reported error');
+        return;
+    }
+  }
+
+  private onHello(hello: HelloFrame): void {
+    if (this.ready) {
+      this.send(errorFrameFor(new AgentError('FRAME_INVALID', 'hello was already received')));
+      return;
+    }
+
+    this.clearHelloTimer();
+    if (hello.siteId !== this.siteId) {
+      this.send(
+        errorFrameFor(
+          new AgentError('FORBIDDEN', `Token belongs to site ${this.siteId}, not ${hello.siteId}`),
+          { inReplyTo: 'hello' },
+        ),
+      );
+      this.close(CLOSE_CODES.helloInvalid, 'site does not match token');
+      return;
+    }
+
+    const protocol = Math.max(
+      ...hello.protocols.filter((v) => SUPPORTED_PROTOCOL_VERSIONS.includes(v)),
+    );
+    if (!Number.isFinite(protocol)) {
+      this.send(
+        errorFrameFor(
+          new AgentError(
+            'PROTOCOL_VERSION_UNSUPPORTED',
+            `None of the protocol versions ${hello.protocols.join(', ')} is supported; this control plane speaks ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}`,
+          ),
+          { inReplyTo: 'hello' },
+        ),
+      );
+      this.close(CLOSE_CODES.versionUnsupported, 'protocol version unsupported');
+      return;
+    }
+
+    this.welcome(hello, protocol);
+  }
+
+  private welcome(hello: HelloFrame, protocol: number): void {
+    const { deliveries, clock, heartbeatIntervalMs } = this.context;
+    const lastSeq = deliveries.openOutbox(this.siteId, hello.outboxId, clock.now());
+
+    this.ready = true;
+    this.send({
+      type: 'welcome',
+      protocol,
+      siteId: this.siteId,
+      lastSeq,
+      heartbeatIntervalMs,
+      maxUnacknowledgedStatus: LIMITS.maxUnacknowledgedStatus,
+    });
+    this.logger.info(
+      {
+        agentVersion: hello.agentVersion,
+        devices: hello.devices.length,
+        lastSeq,
+        acknowledgedSeq: hello.acknowledgedSeq,
+      },
+      'agent connected',
+    );
+
+    startHeartbeat(this.socket, {
+      clock,
+      intervalMs: heartbeatIntervalMs,
+      timeoutMs: heartbeatIntervalMs,
+      onTimeout: () => {
+        this.logger.warn('agent missed heartbeat, closing its connection');
+        this.socket.terminate();
+      },
+    });
+    this.context.onReady(this);
+  }
+
+  private onAccepted(jobId: string): void {
+    if (this.context.deliveries.markAccepted(jobId, this.siteId, this.context.clock.now())) {
+      this.logger.info({ jobId }, 'agent accepted job');
+      return;
+    }
+
+    this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: 'job_accepted' }));
+  }
+
+  /**
+   * Records a status event and acknowledges it. Frames arrive in order on one socket and the
+   * agent sends its outbox in sequence order, so acknowledging each recorded sequence number
+   * acknowledges every lower one too.
+   */
+  private onStatus(frame: StatusFrame): void {
+    const outcome = this.context.deliveries.record(this.siteId, frame, this.context.clock.now());
+
+    if (outcome === 'unknown-job') {
+      const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;
+      this.logger.warn({ jobId, seq: frame.seq }, 'status for a job not delivered to this site');
+      this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: frame.type, seq: frame.seq }));
+    }
+
+    this.send({ type: 'status_ack', seq: frame.seq });
+  }
+}
+
+function notReady(type: string): AgentError {
+  return new AgentError('FRAME_INVALID', `Received ${type} before hello; send hello first`);
+}
+
+function jobNotOffered(jobId: string): AgentError {
+  return new AgentError('JOB_NOT_FOUND', `Job ${jobId} was not offered to this site`, {
+    details: { jobId },
+  });
+}

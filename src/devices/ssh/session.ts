@@ -1,0 +1,275 @@
+import type { Client, ClientChannel } from 'ssh2';
+
+import { AgentError } from '../../errors.js';
+import type { Logger } from '../../logging.js';
+import { classifyOutput } from '../classify.js';
+import { cancelledError } from '../deadline.js';
+import { decodeBytes, encodeText } from '../encoding.js';
+import { failedResult, resultFromOutput, toRunError } from '../result.js';
+import type {
+  DeviceConfig,
+  DeviceFacts,
+  DeviceSession,
+  OpenSession,
+  RunOptions,
+  ScriptResult,
+  SessionContext,
+} from '../types.js';
+import { connectSsh } from './connect.js';
+
+/**
+ * Prints the device facts one `name=value` line each. Space-separated menu paths, because
+ * RouterOS 6 accepts no other form.
+ */
+const FACTS_SCRIPT = [
+  ':put ("version=" . [/system resource get version])',
+  ':put ("board=" . [/system resource get board-name])',
+  ':put ("architecture=" . [/system resource get architecture-name])',
+  ':put ("identity=" . [/system identity get name])',
+].join('\r\n');
+
+/** What an exec produced: its decoded output and, when it did not end by itself, why. */
+type ExecOutcome = { output: string; failure?: AgentError };
+
+/** Opens an SSH session: connects, logs in and reads the device facts. */
+export const openSshSession: OpenSession = async (device, context) => {
+  const client = await connectSsh(device, context);
+  const logger = context.logger.child({ transport: 'ssh' });
+  const session = new SshSession(device, client, context, logger);
+  try {
+    await session.identify();
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+
+  return session;
+};
+
+/**
+ * A RouterOS device over SSH exec: every run is one exec request whose command is the script
+ * itself. Results are classified by output text, because RouterOS sends no exit status.
+ */
+class SshSession implements DeviceSession {
+  readonly device: DeviceConfig;
+
+  private readonly client: Client;
+
+  private readonly context: SessionContext;
+
+  private readonly logger: Logger;
+
+  /** Set by `identify`, which `openSshSession` awaits before returning the session. */
+  private knownFacts: DeviceFacts | undefined;
+
+  private closed = false;
+
+  constructor(device: DeviceConfig, client: Client, context: SessionContext, logger: Logger) {
+    this.device = device;
+    this.client = client;
+    this.context = context;
+    this.logger = logger;
+  }
+
+  get facts(): DeviceFacts {
+    if (this.knownFacts === undefined) {
+      throw new AgentError('INTERNAL', `device ${this.device.id} was not identified`);
+    }
+
+    return this.knownFacts;
+  }
+
+  async identify(): Promise<void> {
+    const outcome = await this.exec(encodeText(FACTS_SCRIPT, this.device.codePage), {
+      timeoutMs: this.context.commandTimeoutMs,
+    });
+    if (outcome.failure !== undefined) {
+      throw outcome.failure;
+    }
+
+    this.knownFacts = parseFacts(this.device, outcome.output);
+  }
+
+  async run(script: string, options: RunOptions): Promise<ScriptResult> {
+    const startedAt = this.context.clock.now();
+    const times = () => ({ startedAt, finishedAt: this.context.clock.now() });
+
+    let command: Buffer;
+    try {
+      command = encodeText(script, this.device.codePage);
+    } catch (error) {
+      return failedResult(toRunError(error), times());
+    }
+
+    this.logger.debug({ bytes: command.length }, 'SSH run started');
+    const outcome = await this.exec(command, options);
+    if (outcome.failure !== undefined) {
+      return failedResult(toRunError(outcome.failure), times(), outcome.output);
+    }
+
+    return resultFromOutput(outcome.output, times());
+  }
+
+  async exportConfig(options: RunOptions): Promise<string> {
+    const outcome = await this.exec(Buffer.from('/export'), options);
+    if (outcome.failure !== undefined) {
+      throw outcome.failure;
+    }
+
+    const error = classifyOutput(outcome.output);
+    if (error !== undefined) {
+      throw new AgentError(
+        error.code,
+        `/export on device ${this.device.id} failed: ${error.message}`,
+      );
+    }
+
+    return outcome.output;
+  }
+
+  close(): Promise<void> {
+    if (this.closed) {
+      return Promise.resolve();
+    }
+
+    this.closed = true;
+    return new Promise((resolve) => {
+      const timer = this.context.clock.setTimeout(() => {
+        this.client.destroy();
+        resolve();
+      }, 1000);
+      this.client.once('close', () => {
+        this.context.clock.clearTimeout(timer);
+        resolve();
+      });
+      this.client.end();
+    });
+  }
+
+  /**
+   * Runs one exec request and collects stdout and then stderr. Resolves, never rejects: a
+   * timeout, an abort or a lost connection closes the channel and comes back as `failure`,
+   * with the output received until then.
+   */
+  private exec(command: Buffer, options: RunOptions): Promise<ExecOutcome> {
+    const { clock } = this.context;
+    const { signal } = options;
+
+    return new Promise((resolve) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let channel: ClientChannel | undefined;
+      let done = false;
+
+      const finish = (failure?: AgentError): void => {
+        if (done) {
+          return;
+        }
+
+        done = true;
+        clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.client.removeListener('close', onClientClose);
+        channel?.close();
+        const output = decodeBytes(Buffer.concat([...stdout, ...stderr]), this.device.codePage);
+        resolve(failure === undefined ? { output } : { output, failure });
+      };
+
+      const onAbort = (): void =>
+        finish(cancelledError(signal, `the run on device ${this.device.id}`));
+      const onClientClose = (): void => finish(this.connectionLost());
+      const timer = clock.setTimeout(
+        () => finish(this.timedOut(options.timeoutMs)),
+        options.timeoutMs,
+      );
+      if (signal?.aborted === true) {
+        onAbort();
+        return;
+      }
+
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.client.once('close', onClientClose);
+      this.startExec(command, (error, opened) => {
+        if (error !== undefined || opened === undefined) {
+          finish(error);
+          return;
+        }
+
+        channel = opened;
+        if (done) {
+          opened.close();
+          return;
+        }
+
+        opened.on('data', (chunk: Buffer) => stdout.push(chunk));
+        opened.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        opened.once('close', () => finish());
+      });
+    });
+  }
+
+  private startExec(
+    command: Buffer,
+    callback: (error: AgentError | undefined, channel?: ClientChannel) => void,
+  ): void {
+    try {
+      // ssh2 writes a Buffer command as is; its typings only admit strings. The script must
+      // reach the device as bytes of its code page, which a string would turn into UTF-8.
+      this.client.exec(command as unknown as string, (error, channel) => {
+        callback(error === undefined ? undefined : this.execRefused(error), channel);
+      });
+    } catch (error) {
+      callback(this.connectionLost(error));
+    }
+  }
+
+  private execRefused(error: Error): AgentError {
+    return new AgentError(
+      'UNSUPPORTED',
+      `device ${this.device.id} refused the SSH exec request: ${error.message}; check that the user may run commands over SSH`,
+      { cause: error, details: { deviceId: this.device.id } },
+    );
+  }
+
+  private connectionLost(cause?: unknown): AgentError {
+    return new AgentError(
+      'CONNECTION_LOST',
+      `the SSH connection to device ${this.device.id} closed before the script finished; check whether the script ran on the device before running it again`,
+      { cause, details: { deviceId: this.device.id } },
+    );
+  }
+
+  private timedOut(timeoutMs: number): AgentError {
+    return new AgentError(
+      'TIMEOUT',
+      `the run on device ${this.device.id} did not finish within ${timeoutMs} ms; its SSH channel was closed to stop it`,
+      { details: { deviceId: this.device.id, timeoutMs } },
+    );
+  }
+}
+
+function parseFacts(device: DeviceConfig, output: string): DeviceFacts {
+  const values = new Map<string, string>();
+  for (const line of output.split(/\r\n|\r|\n/)) {
+    const separator = line.indexOf('=');
+    if (separator > 0) {
+      values.set(line.slice(0, separator).trim(), line.slice(separator + 1).trim());
+    }
+  }
+
+  const version = values.get('version');
+  if (version === undefined || version === '') {
+    throw new AgentError(
+      'DEVICE_PROTOCOL_ERROR',
+      `device ${device.id} did not report its RouterOS version over SSH; it printed: ${JSON.stringify(output.slice(0, 200))}`,
+      { details: { deviceId: device.id } },
+    );
+  }
+
+  return {
+    version,
+    board: values.get('board') ?? '',
+    architecture: values.get('architecture') ?? '',
+    identity: values.get('identity') ?? '',
+  };
+}

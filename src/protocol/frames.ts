@@ -1,0 +1,142 @@
+import { isUtf8 } from 'node:buffer';
+import type { z } from 'zod';
+import { AgentError, type ErrorCode } from '../errors.js';
+import { LIMITS } from './limits.js';
+import type { ErrorFrame } from './messages.js';
+
+/** Keys that could reach an object's prototype if a consumer copied the parsed value. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Deepest nesting of arrays and objects a frame may have. No valid frame goes past 6. */
+const MAX_DEPTH = 16;
+
+/** The raw data of a `ws` message event. */
+export type RawMessage = Buffer | ArrayBuffer | Buffer[];
+
+/** Size in bytes of a `ws` message. */
+export function messageBytes(data: RawMessage): number {
+  if (Array.isArray(data)) {
+    return data.reduce((total, chunk) => total + chunk.length, 0);
+  }
+
+  return data.byteLength;
+}
+
+function messageBuffer(data: RawMessage): Buffer {
+  if (Array.isArray(data)) {
+    return Buffer.concat(data);
+  }
+
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
+}
+
+/**
+ * Decodes one inbound frame: checks its size, parses the JSON, rejects prototype keys and deep
+ * nesting, then validates it against `schema`. Throws `FRAME_TOO_LARGE` or `FRAME_INVALID`.
+ */
+export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.ZodType<T>): T {
+  const size = messageBytes(data);
+  if (size > LIMITS.maxFrameBytes) {
+    throw new AgentError(
+      'FRAME_TOO_LARGE',
+      `Frame of ${size} bytes exceeds the limit of ${LIMITS.maxFrameBytes} bytes; split the data or shorten it`,
+      { details: { size, limit: LIMITS.maxFrameBytes } },
+    );
+  }
+
+  if (isBinary) {
+    throw new AgentError('FRAME_INVALID', 'Binary frame received; protocol v1 sends JSON text');
+  }
+
+  // Both sides run `ws` with UTF-8 validation off so that invalid text gets this reply rather
+  // than a 1007 close.
+  const bytes = messageBuffer(data);
+  if (!isUtf8(bytes)) {
+    throw new AgentError('FRAME_INVALID', 'Frame is not valid UTF-8 text');
+  }
+
+  const value = parseJson(bytes.toString('utf8'));
+  checkDepth(value, 0);
+
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue === undefined ? '' : issue.path.join('.');
+    throw new AgentError(
+      'FRAME_INVALID',
+      `Frame is invalid at "${path || '(root)'}": ${issue?.message ?? 'schema mismatch'}`,
+      { details: { path, type: frameType(value) } },
+    );
+  }
+
+  return parsed.data;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) {
+        throw new AgentError('FRAME_INVALID', `Frame contains the forbidden key "${key}"`);
+      }
+
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof AgentError) {
+      throw error;
+    }
+
+    throw new AgentError('FRAME_INVALID', 'Frame is not valid JSON text', { cause: error });
+  }
+}
+
+function checkDepth(value: unknown, depth: number): void {
+  if (typeof value !== 'object' || value === null) {
+    return;
+  }
+
+  if (depth >= MAX_DEPTH) {
+    throw new AgentError('FRAME_INVALID', `Frame nests deeper than ${MAX_DEPTH} levels`);
+  }
+
+  for (const child of Object.values(value)) {
+    checkDepth(child, depth + 1);
+  }
+}
+
+/** Extracts the `type` field of a parsed value, when it is a short string, for error replies. */
+export function frameType(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || !('type' in value)) {
+    return undefined;
+  }
+
+  const type = value.type;
+  return typeof type === 'string' && type.length > 0 && type.length <= 64 ? type : undefined;
+}
+
+/** Encodes an outbound frame, refusing to send one the peer would reject as too large. */
+export function encodeFrame(frame: { type: string }): string {
+  const text = JSON.stringify(frame);
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > LIMITS.maxFrameBytes) {
+    throw new AgentError(
+      'FRAME_TOO_LARGE',
+      `Outbound ${frame.type} frame of ${size} bytes exceeds the limit of ${LIMITS.maxFrameBytes} bytes`,
+      { details: { type: frame.type, size, limit: LIMITS.maxFrameBytes } },
+    );
+  }
+
+  return text;
+}
+
+/** Builds an `error` frame from any failure, using INTERNAL for values that are not ours. */
+export function errorFrameFor(
+  error: unknown,
+  reference: { inReplyTo?: string; jobId?: string; seq?: number } = {},
+): ErrorFrame {
+  const code: ErrorCode = error instanceof AgentError ? error.code : 'INTERNAL';
+  const message =
+    error instanceof AgentError ? error.message : 'Internal error while handling the frame';
+
+  return { type: 'error', code, message: message.slice(0, LIMITS.maxLongText), ...reference };
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  apiRequest,
+  scriptBody,
+  startTestControlPlane,
+  type TestControlPlane,
+} from '../support/control-plane.js';
+import { runReport } from '../support/run-reports.js';
+import { connectRaw, type RecordingPeer, waitFor } from '../support/sockets.js';
+
+let fixture: TestControlPlane;
+const peers: RecordingPeer[] = [];
+
+beforeEach(async () => {
+  fixture = await startTestControlPlane();
+});
+
+afterEach(async () => {
+  for (const peer of peers.splice(0)) {
+    peer.socket.terminate();
+  }
+
+  await fixture.stop();
+});
+
+function site(index = 0) {
+  const found = fixture.sites[index];
+  if (found === undefined) {
+    throw new Error(`fixture has no site ${index}`);
+  }
+
+  return found;
+}
+
+function hello(siteId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    type: 'hello',
+    protocols: [1],
+    agentVersion: '0.1.0-test',
+    siteId,
+    devices: [{ id: 'router-1', name: 'Core', transport: 'api' }],
+    outboxId: '9a0e8a8c-2b5e-4c43-9d43-5f8f3d1f0a11',
+    acknowledgedSeq: 0,
+    ...overrides,
+  };
+}
+
+async function connectAgent(index = 0, helloOverrides: Record<string, unknown> = {}) {
+  const { peer } = await connectRaw(fixture.controlPlane.info.agentUrl, site(index).token);
+  if (peer === undefined) {
+    throw new Error('upgrade was rejected');
+  }
+
+  peers.push(peer);
+  peer.send(hello(site(index).id, helloOverrides));
+  return peer;
+}
+
+/** Creates and authorizes a script launching now, so its offer is due at once. */
+async function deliveredScript(peer: RecordingPeer): Promise<string> {
+  const token = await fixture.token();
+  const created = await apiRequest(fixture, 'POST', '/scripts/scheduled', {
+    token,
+    body: scriptBody([site().id], { launch_at: new Date().toISOString() }),
+  });
+  const id = (created.body as { id: string }).id;
+  await apiRequest(fixture, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
+  await peer.next('job_offer');
+  peer.send({ type: 'job_accepted', jobId: id });
+  await waitFor(() => fixture.controlPlane.deliveries.get(id, site().id)?.state === 'accepted');
+  return id;
+}
+
+describe('agent hub authentication', () => {
+  it('rejects missing and unknown tokens', async () => {
+    const url = fixture.controlPlane.info.agentUrl;
+
+    const missing = await connectRaw(url, undefined);
+    const unknown = await connectRaw(url, 'not-a-site-token');
+    const wrongPath = await connectRaw(url.replace('/agent/v1', '/agent/v0'), site().token);
+
+    expect(missing.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrongPath.status).toBe(404);
+  });
+
+  it('welcomes an agent with its token', async () => {
+    const peer = await connectAgent();
+
+    const welcome = await peer.next('welcome');
+
+    expect(welcome.siteId).toBe(site().id);
+    expect(welcome.lastSeq).toBe(0);
+    expect(welcome.protocol).toBe(1);
+  });
+
+  it('rejects hello for another site', async () => {
+    const peer = await connectAgent(0, { siteId: site(1).id });
+
+    const error = await peer.next('error');
+
+    expect(error.code).toBe('FORBIDDEN');
+    await waitFor(() => peer.closeCode !== undefined);
+    expect(peer.closeCode).toBe(4003);
+  });
+
+  it('rejects unsupported protocol versions', async () => {
+    const peer = await connectAgent(0, { protocols: [7, 9] });
+
+    const error = await peer.next('error');
+
+    expect(error.code).toBe('PROTOCOL_VERSION_UNSUPPORTED');
+    await waitFor(() => peer.closeCode !== undefined);
+    expect(peer.closeCode).toBe(4002);
+  });
+
+  it('closes when the first frame is not hello', async () => {
+    const { peer } = await connectRaw(fixture.controlPlane.info.agentUrl, site().token);
+    if (peer === undefined) {
+      throw new Error('upgrade was rejected');
+    }
+
+    peers.push(peer);
+    peer.send({ type: 'job_accepted', jobId: randomUUID() });
+
+    const error = await peer.next('error');
+    expect(error.code).toBe('FRAME_INVALID');
+    await waitFor(() => peer.closeCode !== undefined);
+    expect(peer.closeCode).toBe(4003);
+  });
+
+  it('replaces an older connection of the site', async () => {
+    const first = await connectAgent();
+    await first.next('welcome');
+
+    const second = await connectAgent();
+    await second.next('welcome');
+
+    await waitFor(() => first.closeCode !== undefined);
+    expect(first.closeCode).toBe(4001);
+    expect(fixture.controlPlane.hub.connectedSites()).toEqual([site().id]);
+  });
+});
+
+describe('agent hub status recording', () => {
+  it('records a repeated status once', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const frame = { type: 'run_status', seq: 1, run: runReport(id, 'router-1') };
+
+    peer.send(frame);
+    peer.send(frame);
+
+    await peer.next('status_ack', 2);
+    expect(peer.ofType('status_ack').map((ack) => ack.seq)).toEqual([1, 1]);
+    expect(fixture.controlPlane.deliveries.countEvents(id, site().id)).toBe(1);
+    expect(fixture.controlPlane.deliveries.results(id, site().id)).toHaveLength(1);
+  });
+
+  it('ignores an older revision', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+
+    peer.send({ type: 'run_status', seq: 1, run: runReport(id, 'router-1', { revision: 5 }) });
+    peer.send({
+      type: 'run_status',
+      seq: 2,
+      run: runReport(id, 'router-1', { revision: 4, state: 'running' }),
+    });
+
+    await peer.next('status_ack', 2);
+    const [result] = fixture.controlPlane.deliveries.results(id, site().id);
+    expect(result?.state).toBe('succeeded');
+    expect(result?.revision).toBe(5);
+  });
+
+  it('resumes from the recorded sequence', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    peer.send({ type: 'run_status', seq: 1, run: runReport(id, 'router-1') });
+    await peer.next('status_ack');
+    peer.socket.close();
+
+    const again = await connectAgent();
+    const welcome = await again.next('welcome');
+
+    expect(welcome.lastSeq).toBe(1);
+  });
+
+  it('restarts sequences for a new outbox', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    peer.send({ type: 'run_status', seq: 1, run: runReport(id, 'router-1') });
+    await peer.next('status_ack');
+    peer.socket.close();
+
+    const again = await connectAgent(0, { outboxId: randomUUID() });
+    const welcome = await again.next('welcome');
+
+    expect(welcome.lastSeq).toBe(0);
+  });
+
+  it('job_stored event marks acceptance', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const token = await fixture.token();
+    const created = await apiRequest(fixture, 'POST', '/scripts/scheduled', {
+      token,
+      body: scriptBody([site().id], { launch_at: new Date().toISOString() }),
+    });
+    const id = (created.body as { id: string }).id;
+    await apiRequest(fixture, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
+    await peer.next('job_offer');
+
+    peer.send({ type: 'job_stored', seq: 1, jobId: id, receivedAt: Date.now(), targets: 'all' });
+    peer.send({
+      type: 'job_launched',
+      seq: 2,
+      jobId: id,
+      launchedAt: Date.now(),
+      deviceIds: ['router-1'],
+    });
+
+    await peer.next('status_ack', 2);
+    const delivery = fixture.controlPlane.deliveries.get(id, site().id);
+    expect(delivery?.state).toBe('accepted');
+    expect(delivery?.launchedDeviceIds).toEqual(['router-1']);
+  });
+
+  it('acknowledges status of unknown jobs', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+
+    peer.send({ type: 'run_status', seq: 1, run: runReport(randomUUID(), 'router-1') });
+
+    const error = await peer.next('error');
+    const ack = await peer.next('status_ack');
+    expect(error.code).toBe('JOB_NOT_FOUND');
+    expect(ack.seq).toBe(1);
+  });
+
+  it('records rejection of an offer', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const token = await fixture.token();
+    const created = await apiRequest(fixture, 'POST', '/scripts/scheduled', {
+      token,
+      body: scriptBody([site().id], { launch_at: new Date().toISOString() }),
+    });
+    const id = (created.body as { id: string }).id;
+    await apiRequest(fixture, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
+    await peer.next('job_offer');
+
+    peer.send({ type: 'job_rejected', jobId: id, code: 'JOB_EXPIRED', message: 'expired' });
+
+    await waitFor(() => fixture.controlPlane.deliveries.get(id, site().id)?.state === 'rejected');
+    const progress = await apiRequest(fixture, 'GET', `/scripts/scheduled/${id}/progress`, {
+      token,
+    });
+    expect(progress.body).toEqual({ completed: [], failed: [site().id], pending: [] });
+  });
+});
