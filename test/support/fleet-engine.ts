@@ -13,7 +13,7 @@ import { TEST_LIMITS } from './job-engine.js';
 import { openTempStore } from './temp-store.js';
 
 /** Name of the device global that `countedScript` increments. */
-const RUN_COUNTER = 'edgeAgentTestRuns';
+export const RUN_COUNTER = 'edgeAgentTestRuns';
 
 /**
  * Prefixes `body` with lines that count, on the device itself, how often the script ran. Other
