@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import { openSshSession } from '../../src/devices/ssh/session.js';
 import type { OpenSession } from '../../src/devices/types.js';
 import type { Run } from '../../src/jobs/types.js';
+import { thrownCode } from '../support/errors.js';
 import {
   countedScript,
   type FleetEngine,
@@ -12,6 +13,7 @@ import {
   startFleetEngine,
 } from '../support/fleet-engine.js';
 import { makeJob } from '../support/jobs.js';
+import { fillDatabase, freeDatabase } from '../support/temp-store.js';
 
 const engines: FleetEngine[] = [];
 
@@ -280,5 +282,32 @@ describe('Runner over SSH', () => {
 
     expect(engine.store.runs.get(job.id, id)?.state).toBe('interrupted');
     expect(engine.store.runs.get(job.id, id)?.reasonCode).toBe('INTERRUPTED');
+  });
+
+  it('keeps a result until space returns', async () => {
+    const engine = await engineWith({ devices: 1 });
+    const [id = ''] = deviceIds(engine);
+    const script = countedScript(
+      ':delay 300ms\r\n:for i from=1 to=4000 do={:put "line $i of the output"}',
+    );
+    const job = jobNow([id], script);
+    engine.startJob(job);
+    await until(() => engine.scriptRuns(id) === 1);
+
+    fillDatabase(engine.store.database);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    expect(engine.store.runs.get(job.id, id)?.state).toBe('running');
+    expect(thrownCode(() => engine.store.acceptJob(jobNow([id], 'x'.repeat(8192))))).toBe(
+      'STORE_FULL',
+    );
+
+    freeDatabase(engine.store.database);
+    await engine.runner.whenIdle();
+    const run = engine.store.runs.get(job.id, id);
+
+    expect(run?.state).toBe('succeeded');
+    expect(run?.output?.endsWith('line 4000 of the output\r\n')).toBe(true);
+    expect(engine.scriptRuns(id)).toBe(1);
   });
 });
