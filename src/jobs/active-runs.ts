@@ -13,7 +13,7 @@ type ActiveRun = {
   abortReason?: AbortReason;
 };
 
-/** What `ActiveRuns.execute` returns once a run's outcome is known. */
+/** Result of `ActiveRuns.execute`, available once the run's outcome is known. */
 export type ExecutedRun = {
   outcome: RunOutcome;
   /**
