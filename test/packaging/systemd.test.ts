@@ -1,30 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { runScript } from '../support/run-script.js';
+
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const checkScript = join(repoRoot, 'systemd', 'check');
 const unitFile = join(repoRoot, 'systemd', 'edge-agent.service');
-
-type CheckResult = { exitCode: number; stdout: string; stderr: string };
-
-function runCheck(...args: string[]): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    execFile(checkScript, args, { timeout: 20_000 }, (error, stdout, stderr) => {
-      if (error === null) {
-        resolve({ exitCode: 0, stdout, stderr });
-        return;
-      }
-
-      // A killed or unstartable script has no numeric exit code.
-      const exitCode = typeof error.code === 'number' ? error.code : -1;
-      resolve({ exitCode, stdout, stderr });
-    });
-  });
-}
 
 describe('systemd/check', () => {
   let workDir: string;
@@ -46,7 +30,7 @@ describe('systemd/check', () => {
   }
 
   it('passes the shipped unit', async () => {
-    const result = await runCheck();
+    const result = await runScript(checkScript, []);
 
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);
@@ -59,7 +43,7 @@ describe('systemd/check', () => {
   it('rejects a directive verify ignores', async () => {
     const path = await writeEditedUnit((text) => text.replace('Type=exec', 'Type=bogus'));
 
-    const result = await runCheck(path);
+    const result = await runScript(checkScript, [path]);
 
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/Type=bogus|service type/);
@@ -68,7 +52,7 @@ describe('systemd/check', () => {
   it('rejects a unit without a capability bound', async () => {
     const path = await writeEditedUnit((text) => text.replace(/^CapabilityBoundingSet=\n/m, ''));
 
-    const result = await runCheck(path);
+    const result = await runScript(checkScript, [path]);
 
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/verify edge-agent\.service: ok/);
@@ -80,7 +64,7 @@ describe('systemd/check', () => {
       text.replace('ExecReload=/bin/kill ', 'ExecReload=/bin/no-such-kill '),
     );
 
-    const result = await runCheck(path);
+    const result = await runScript(checkScript, [path]);
 
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/no-such-kill is not executable/);
