@@ -5,11 +5,12 @@
 #
 # Usage: agent/build-image.sh [options]
 #   --platform amd64|arm64   target architecture, default this machine's. Another architecture
-#                            runs the build stage under qemu-user-static (binfmt_misc).
-#   --tag NAME               image name, default localhost/edge-agent:<package version>
+#                            runs the RUN steps under qemu-user-static (binfmt_misc).
+#   --tag NAME               image name, default localhost/edge-agent:<version>-<platform>
 #   --output FILE            tar to write, default edge-agent-<version>-<platform>.tar
-#   --local-base             build from the stand-in base images of agent/make-local-base.sh
-#                            instead of node:20-bookworm-slim and debian:bookworm-slim
+#   --local-base             build from the stand-in base images that agent/make-local-base.sh
+#                            makes for the platform, instead of node:20-bookworm-slim and
+#                            debian:bookworm-slim from Docker Hub
 #   --no-cache               rebuild every step
 set -euo pipefail
 
@@ -41,7 +42,7 @@ while [ "$#" -gt 0 ]; do
     --output) output="${2:?--output needs a file name}"; shift 2 ;;
     --local-base) local_base=yes; shift ;;
     --no-cache) build_options+=(--no-cache); shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) fail "unknown option \"$1\"; run agent/build-image.sh --help" ;;
   esac
 done
@@ -54,13 +55,13 @@ command -v podman >/dev/null || fail "podman not found; install the Debian packa
 
 version="$(sed -n 's/^  "version": "\([^"]*\)".*/\1/p' "$repo_dir/package.json" | head -n 1)"
 [ -n "$version" ] || fail "no version found in $repo_dir/package.json"
-tag="${tag:-localhost/edge-agent:$version}"
+tag="${tag:-localhost/edge-agent:$version-$platform}"
 output="${output:-edge-agent-$version-$platform.tar}"
 
 if [ "$local_base" = yes ]; then
   build_options+=(
-    --build-arg NODE_IMAGE=localhost/edge-agent-base/node:20-bookworm-slim
-    --build-arg RUNTIME_IMAGE=localhost/edge-agent-base/debian:bookworm-slim
+    --build-arg "NODE_IMAGE=localhost/edge-agent-base/node:20-bookworm-slim-$platform"
+    --build-arg "RUNTIME_IMAGE=localhost/edge-agent-base/debian:bookworm-slim-$platform"
   )
 fi
 
