@@ -4,6 +4,7 @@ import { type CommandTable, runProgram } from './command.js';
 /** Subcommands of `edge-agent`, each loaded only when it runs. */
 const COMMANDS: CommandTable = {
   'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
 };
 
 runProgram('edge-agent', COMMANDS);
