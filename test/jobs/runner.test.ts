@@ -35,7 +35,7 @@ function deviceIds(engine: FleetEngine): string[] {
   return engine.fleet.devices.map((device) => device.id);
 }
 
-/** A job that runs now and expires in an hour. */
+/** Builds a job that launches now and expires in an hour. */
 function jobNow(targets: string[], script: string, overrides: Parameters<typeof makeJob>[0] = {}) {
   const now = systemClock.now();
   return makeJob({
