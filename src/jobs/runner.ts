@@ -7,8 +7,8 @@ import type { Logger } from '../logging.js';
 import type { CancelOutcome } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
 import type { RunOutcome, StoredJob } from '../store/types.js';
-import { executeRun, type ReadCredentials, type RunEnvironment } from './execute-run.js';
-import { type AbortReason, outcomeFromAbort, settleOutcome } from './outcomes.js';
+import { ActiveRuns } from './active-runs.js';
+import type { ReadCredentials, RunEnvironment } from './execute-run.js';
 import { RunSlots, type Ticket } from './run-slots.js';
 
 export type RunnerOptions = {
@@ -24,13 +24,6 @@ export type RunnerOptions = {
   limits: RunDefaults;
   /** Wait before retrying a store write that failed, such as on a full disk. Default 5000 ms. */
   storeRetryMs?: number;
-};
-
-type ActiveRun = {
-  jobId: string;
-  controller: AbortController;
-  /** Set once, by the first abort; decides the state of a run that did not succeed. */
-  abortReason?: AbortReason;
 };
 
 const EXPIRED_REASON = {
@@ -60,10 +53,7 @@ export class Runner {
 
   private readonly devices: ReadonlyMap<string, DeviceConfig>;
 
-  private readonly environment: RunEnvironment;
-
-  /** Runs that have been started and not yet recorded, by ticket key. */
-  private readonly active = new Map<string, ActiveRun>();
+  private readonly activeRuns: ActiveRuns;
 
   /** Outcomes whose write failed, by ticket key; written again by the retry timer. */
   private readonly unsaved = new Map<string, { ticket: Ticket; outcome: RunOutcome }>();
@@ -81,7 +71,7 @@ export class Runner {
     this.logger = options.logger.child({ component: 'runner' });
     this.queue = new PQueue({ concurrency: options.limits.concurrency });
     this.devices = new Map(options.devices.map((device) => [device.id, device]));
-    this.environment = {
+    const environment: RunEnvironment = {
       store: options.store,
       openSession: options.openSession,
       readCredentials: options.readCredentials,
@@ -91,6 +81,12 @@ export class Runner {
       commandTimeoutMs: options.limits.commandTimeoutMs,
       outputCapBytes: options.limits.outputCapBytes,
     };
+    this.activeRuns = new ActiveRuns({
+      environment,
+      clock: options.clock,
+      runTimeoutMs: options.limits.runTimeoutMs,
+      abandonAfterMs: options.limits.commandTimeoutMs,
+    });
   }
 
   /** Device ids of the inventory, in configuration order. */
@@ -100,7 +96,7 @@ export class Runner {
 
   /** Runs currently executing on devices. */
   get runningCount(): number {
-    return this.active.size;
+    return this.activeRuns.size;
   }
 
   /**
@@ -128,12 +124,7 @@ export class Runner {
     const outcome = this.options.store.jobs.cancel(jobId, this.inventory, this.options.clock.now());
     this.slots.dropWaiting(jobId);
 
-    for (const run of this.active.values()) {
-      if (run.jobId === jobId) {
-        this.abort(run, 'cancel');
-      }
-    }
-
+    this.activeRuns.abort(jobId, 'cancel');
     this.checkIdle();
     return outcome;
   }
@@ -166,14 +157,20 @@ export class Runner {
     this.stopping = true;
     this.slots.dropAllWaiting();
 
+    const { clock, limits } = this.options;
     const drained = this.queue.onIdle();
-    await Promise.race([drained, sleep(this.options.clock, this.options.limits.shutdownDrainMs)]);
+    await Promise.race([drained, sleep(clock, limits.shutdownDrainMs)]);
 
-    for (const run of this.active.values()) {
-      this.abort(run, 'shutdown');
+    const aborted = this.activeRuns.abort(undefined, 'shutdown');
+    if (aborted > 0) {
+      this.logger.warn(
+        { runs: aborted },
+        'runs still executing after the drain time; aborting them',
+      );
+      // A transport that ignores the abort is abandoned after commandTimeoutMs; give it twice that.
+      await Promise.race([drained, sleep(clock, 2 * limits.commandTimeoutMs)]);
     }
 
-    await drained;
     this.writeUnsaved();
     if (this.retryTimer !== undefined) {
       this.options.clock.clearTimeout(this.retryTimer);
@@ -250,75 +247,11 @@ export class Runner {
     }
 
     logger.info({ transport: device.transport }, 'run started');
-    const outcome = await this.runOnDevice(ticket, device, logger);
+    const { outcome, released } = await this.activeRuns.execute(ticket, device, logger);
     this.record(ticket, outcome, logger);
+    // The ticket, and with it the device, is released only once the transport let go.
+    await released;
     return 'done';
-  }
-
-  private async runOnDevice(
-    ticket: Ticket,
-    device: DeviceConfig,
-    logger: Logger,
-  ): Promise<RunOutcome> {
-    const { clock } = this.options;
-    const run: ActiveRun = { jobId: ticket.job.id, controller: new AbortController() };
-    const timeoutMs = ticket.job.limits.runTimeoutMs ?? this.options.limits.runTimeoutMs;
-    const deadlineAt = clock.now() + timeoutMs;
-    const timer = clock.setTimeout(() => this.abort(run, 'timeout'), timeoutMs);
-    this.active.set(ticket.key, run);
-
-    try {
-      const work = executeRun(
-        { job: ticket.job, device, signal: run.controller.signal, deadlineAt, logger },
-        this.environment,
-      );
-      const outcome = await this.settleOrAbandon(work, run, logger);
-      return settleOutcome(outcome, run.abortReason);
-    } finally {
-      clock.clearTimeout(timer);
-      this.active.delete(ticket.key);
-    }
-  }
-
-  /**
-   * Waits for the run, or, when the transport has not ended it `commandTimeoutMs` after an
-   * abort, returns the abort's outcome so the result is recorded. The device stays reserved
-   * until the transport does end, so no second script can start on it meanwhile.
-   */
-  private async settleOrAbandon(
-    work: Promise<RunOutcome>,
-    run: ActiveRun,
-    logger: Logger,
-  ): Promise<RunOutcome> {
-    const { clock } = this.options;
-    let abandonTimer: TimerHandle | undefined;
-    const abandoned = new Promise<RunOutcome>((resolve) => {
-      const onAbort = (): void => {
-        abandonTimer = clock.setTimeout(() => {
-          logger.error(
-            'the device session ignored the abort; recording the run and keeping the device reserved',
-          );
-          resolve(outcomeFromAbort(run.abortReason ?? 'cancel', clock.now()));
-        }, this.options.limits.commandTimeoutMs);
-      };
-      run.controller.signal.addEventListener('abort', onAbort, { once: true });
-    });
-
-    const outcome = await Promise.race([work, abandoned]);
-    if (abandonTimer !== undefined) {
-      clock.clearTimeout(abandonTimer);
-    }
-
-    return outcome;
-  }
-
-  private abort(run: ActiveRun, reason: AbortReason): void {
-    if (run.abortReason !== undefined) {
-      return;
-    }
-
-    run.abortReason = reason;
-    run.controller.abort(reason);
   }
 
   /** Writes a run's outcome; on a store failure keeps it and writes it again later. */
@@ -399,7 +332,7 @@ export class Runner {
   }
 
   private checkIdle(): void {
-    if (this.slots.size > 0 || this.unsaved.size > 0 || this.active.size > 0) {
+    if (this.slots.size > 0 || this.unsaved.size > 0 || this.activeRuns.size > 0) {
       return;
     }
 

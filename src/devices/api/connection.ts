@@ -33,6 +33,11 @@ export type ApiConnectOptions = {
   connectTimeoutMs: number;
   /** Upper bound on `/cancel` and other housekeeping commands, in milliseconds. */
   commandTimeoutMs: number;
+  /**
+   * Seconds of socket inactivity after which node-routeros reports the socket idle. The fixes
+   * ignore the report, so an idle connection stays open. Default 10, node-routeros's own.
+   */
+  idleTimeoutSeconds?: number;
   signal?: AbortSignal;
 };
 
@@ -50,12 +55,6 @@ export type CommandOptions = {
   /** Whether a timeout or abort sends `/cancel` for the command. Default true. */
   cancelOnDevice?: boolean;
 };
-
-/**
- * Seconds of socket inactivity node-routeros reports. The fixes ignore the report, so this only
- * sets how often the ignored event fires.
- */
-const IDLE_REPORT_SECONDS = 3600;
 
 /**
  * One logged-in RouterOS API connection on node-routeros, with the fixes applied. Commands are
@@ -87,7 +86,7 @@ export class ApiConnection {
     const connector = new Connector({
       host: options.host,
       port: options.port,
-      timeout: IDLE_REPORT_SECONDS,
+      timeout: options.idleTimeoutSeconds ?? 10,
       tls: options.tls,
     }) as unknown as ConnectorInternals;
     const logger = options.logger;

@@ -58,7 +58,8 @@ export function applyNodeRouterosFixes(): void {
   settleCommandsWhenConnectionEnds();
   carryBytesUnchanged();
   defaultTlsPortTo8729();
-  keepEveryTrapAndUnknownReplies();
+  keepEveryTrap();
+  acceptEmptyAndUnknownReplies();
   applied = true;
 }
 
@@ -276,15 +277,13 @@ function defaultTlsPortTo8729(): void {
 }
 
 /**
- * Defects: only the first of several traps for one command is kept, and its category is dropped.
- * Any reply word other than `!re`, `!done` and `!trap` is thrown inside the socket's data
- * handler, which ends the process. RouterOS 7.18 and later send such a word, `!empty`, whenever
- * a print finds nothing.
+ * Defect: only the first of several traps for one command is kept, and its category is dropped.
  *
- * Fix: collect every trap with its category and reject on `!done` with an ApiTrapError. Treat
- * `!empty` as zero rows. Fail the command with DEVICE_PROTOCOL_ERROR on any other reply word.
+ * Fix: collect every trap with its category and reject on `!done` with an ApiTrapError. A
+ * patched channel also reports `!done` attributes separately, as the second argument of `done`,
+ * and fails with CHANNEL_FAILED when its command can never complete.
  */
-function keepEveryTrapAndUnknownReplies(): void {
+function keepEveryTrap(): void {
   const channel = Channel.prototype as unknown as ChannelState;
 
   channel.write = function write(
@@ -321,8 +320,6 @@ function keepEveryTrapAndUnknownReplies(): void {
       case '!re':
         this.emit(this.streaming ? 'stream' : 'data', attributes);
         return;
-      case '!empty':
-        return;
       case '!trap':
         this.trapped = true;
         this.traps = [...(this.traps ?? []), toApiTrap(attributes)];
@@ -336,11 +333,42 @@ function keepEveryTrapAndUnknownReplies(): void {
         }
         return;
       default:
-        this.emit(CHANNEL_FAILED, unknownReplyError(reply, this.id));
-        this.close(true);
+        // node-routeros's own handling, which `acceptEmptyAndUnknownReplies` replaces.
+        this.emit('unknown', reply);
+        this.close();
     }
   };
 }
+
+/**
+ * Defect: any reply word other than `!re`, `!done` and `!trap` is thrown inside the socket's
+ * data handler, which ends the process. RouterOS 7.18 and later send such a word, `!empty`,
+ * whenever a print finds nothing.
+ *
+ * Fix: treat `!empty` as zero rows, so the command finishes on the `!done` that follows. Fail
+ * the command with DEVICE_PROTOCOL_ERROR on any other reply word.
+ */
+function acceptEmptyAndUnknownReplies(): void {
+  const channel = Channel.prototype as unknown as ChannelState;
+  const knownProcessPacket = channel.processPacket;
+
+  channel.processPacket = function processPacket(this: ChannelState, packet: Packet): void {
+    const reply = packet[0];
+    if (reply === '!empty') {
+      return;
+    }
+
+    if (reply !== undefined && KNOWN_REPLIES.has(reply)) {
+      knownProcessPacket.call(this, packet);
+      return;
+    }
+
+    this.emit(CHANNEL_FAILED, unknownReplyError(reply, this.id));
+    this.close(true);
+  };
+}
+
+const KNOWN_REPLIES: ReadonlySet<string> = new Set(['!re', '!trap', '!done', '!fatal']);
 
 function finishCommand(channel: ChannelState, done: Record<string, string>): void {
   if (channel.traps !== undefined && channel.traps.length > 0) {

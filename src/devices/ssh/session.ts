@@ -28,7 +28,7 @@ const FACTS_SCRIPT = [
   ':put ("identity=" . [/system identity get name])',
 ].join('\r\n');
 
-/** What an exec produced: its decoded output and, when it did not end by itself, why. */
+/** Result of an exec: its decoded output and, when it did not end by itself, the reason. */
 type ExecOutcome = { output: string; failure?: AgentError };
 
 /** Opens an SSH session: connects, logs in and reads the device facts. */

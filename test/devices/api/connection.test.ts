@@ -2,13 +2,12 @@ import { createServer, type Server } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { systemClock } from '../../../src/clock.js';
 import { ApiConnection, type ApiConnectOptions } from '../../../src/devices/api/connection.js';
 import { AgentError } from '../../../src/errors.js';
-import { createSilentLogger } from '../../../src/logging.js';
 import { ANONYMOUS_CIPHERS, apiSslOptions } from '../../../src/simulator/api/tls.js';
 import type { FaultName } from '../../../src/simulator/fleet/faults.js';
-import { startApiService, TEST_PASSWORD, TEST_USER } from '../../support/api-service.js';
+import { apiConnectOptions } from '../../support/api-connection.js';
+import { startApiService } from '../../support/api-service.js';
 import { ManualClock } from '../../support/manual-clock.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -29,21 +28,7 @@ async function service(version: string, faults: FaultName[] = [], tls?: boolean)
   return started;
 }
 
-function connectOptions(port: number, overrides: Partial<ApiConnectOptions> = {}) {
-  const options: ApiConnectOptions = {
-    deviceId: 'r1',
-    host: '127.0.0.1',
-    port,
-    username: TEST_USER,
-    password: TEST_PASSWORD,
-    clock: systemClock,
-    logger: createSilentLogger(),
-    connectTimeoutMs: 3000,
-    commandTimeoutMs: 3000,
-    ...overrides,
-  };
-  return options;
-}
+const connectOptions = apiConnectOptions;
 
 async function open(options: ApiConnectOptions): Promise<ApiConnection> {
   const connection = await ApiConnection.open(options);
