@@ -26,7 +26,7 @@ export const CONFIG_DEFAULTS = {
     commandTimeoutMs: 30_000,
     runTimeoutMs: 300_000,
     outputCapBytes: 256 * 1024,
-    shutdownDrainMs: 30_000,
+    shutdownDrainMs: 5_000,
   },
   statusListen: '127.0.0.1:9181',
   storePath: '/var/lib/edge-agent/agent.db',
