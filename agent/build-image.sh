@@ -74,7 +74,9 @@ image_platform="$(podman image inspect --format '{{.Os}}/{{.Architecture}}' "$ta
 [ "$image_platform" = "linux/$platform" ] \
   || fail "built image $tag is $image_platform, expected linux/$platform"
 
-# podman writes the layers of a docker-archive uncompressed.
+# podman writes the layers of a docker-archive uncompressed. It refuses to write over an
+# existing archive ("doesn't support modifying existing images"), so an old one goes first.
+rm -f "$output"
 podman save --format docker-archive --output "$output" "$tag"
 
 "$repo_dir/agent/check-image-archive.sh" "$output" "$platform"

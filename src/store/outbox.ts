@@ -77,7 +77,7 @@ export class Outbox {
 
   /**
    * A UUID made when the store was created. A new store restarts sequence numbers at 1, and the
-   * new id tells the control plane to forget the old numbers.
+   * new id lets the control plane forget the old numbers.
    */
   get id(): string {
     return this.outboxId;

@@ -1,11 +1,11 @@
 // A child process for the crash test: opens the store, recovers, accepts the job given on the
-// command line (if any), runs everything pending through the SSH transport and exits 0 once
+// command line (if any), runs everything pending through the device's transport and exits 0 once
 // the runner is idle. The test kills the first such child with SIGKILL part way through.
 import { readFileSync } from 'node:fs';
 
 import { systemClock } from '../../src/clock.js';
 import { readDeviceCredentials } from '../../src/config/secrets.js';
-import { openSshSession } from '../../src/devices/ssh/session.js';
+import { openSession } from '../../src/devices/open-session.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
 import { Runner } from '../../src/jobs/runner.js';
 import { Scheduler } from '../../src/jobs/scheduler.js';
@@ -26,7 +26,7 @@ const store = Store.open(storeFile);
 const runner = new Runner({
   store,
   devices,
-  openSession: openSshSession,
+  openSession,
   readCredentials: readDeviceCredentials,
   clock: systemClock,
   logger,

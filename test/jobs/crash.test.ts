@@ -66,7 +66,7 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
 
 describe('crash and restart', () => {
   it('loses nothing and runs nothing twice', { timeout: 240_000 }, async () => {
-    fleet = await startFleet({ devices: DEVICES, defaults: { transport: 'ssh' } });
+    fleet = await startFleet({ devices: DEVICES, defaults: { transport: 'api' } });
     const inventoryFile = path.join(directory.dir, 'inventory.json');
     writeFileSync(inventoryFile, JSON.stringify(fleet.inventory()));
     const now = systemClock.now();
@@ -102,6 +102,7 @@ describe('crash and restart', () => {
       expect(runs).toHaveLength(DEVICES);
       expect(runs.every((run) => FINAL_RUN_STATES.has(run.state))).toBe(true);
       expect(Math.max(...counts)).toBe(1);
+      expect(Math.max(...current.devices.map((device) => device.model.executions))).toBe(1);
       expect(interrupted.length).toBeGreaterThan(0);
       expect(interrupted.every((run) => run.reasonCode === 'INTERRUPTED')).toBe(true);
       expect(runs.filter((run) => run.state === 'succeeded').length).toBe(
