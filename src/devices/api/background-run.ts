@@ -95,9 +95,10 @@ async function waitForJob(jobId: string, options: BackgroundRunOptions): Promise
   let pauseMs = FIRST_POLL_MS;
 
   for (;;) {
+    // The poll is short, so it runs without the signal: an abort is seen during the pause, and
+    // the job is removed at once instead of after a `/cancel` for the poll.
     const jobs = await connection.command(['/system/script/job/print', `?.id=${jobId}`], {
       timeoutMs: options.commandTimeoutMs,
-      signal,
     });
     if (jobs.rows.length === 0) {
       return;

@@ -11,6 +11,7 @@ import type {
   DeviceFacts,
   DeviceSession,
   OpenSession,
+  RunError,
   RunOptions,
   ScriptResult,
   SessionContext,
@@ -27,6 +28,14 @@ const FACTS_SCRIPT = [
   ':put ("architecture=" . [/system resource get architecture-name])',
   ':put ("identity=" . [/system identity get name])',
 ].join('\r\n');
+
+/**
+ * Largest script sent as one exec request, in bytes. The request must fit one SSH packet, and
+ * RFC 4253 only guarantees packets with 32768 bytes of payload; ssh2-based servers reject
+ * anything larger and close the connection.
+ * NOTE: RouterOS's own limit is not documented; OpenSSH accepts up to 256 KiB.
+ */
+export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
 
 /** Result of an exec: its decoded output and, when it did not end by itself, the reason. */
 type ExecOutcome = { output: string; failure?: AgentError };
@@ -62,13 +71,20 @@ class SshSession implements DeviceSession {
   /** Set by `identify`, which `openSshSession` awaits before returning the session. */
   private knownFacts: DeviceFacts | undefined;
 
+  /** Set by `close`; a second call returns at once. */
   private closed = false;
+
+  /** Set when the SSH connection has closed, by `close` or by the device. */
+  private disconnected = false;
 
   constructor(device: DeviceConfig, client: Client, context: SessionContext, logger: Logger) {
     this.device = device;
     this.client = client;
     this.context = context;
     this.logger = logger;
+    client.once('close', () => {
+      this.disconnected = true;
+    });
   }
 
   get facts(): DeviceFacts {
@@ -101,6 +117,10 @@ class SshSession implements DeviceSession {
       return failedResult(toRunError(error), times());
     }
 
+    if (command.length > MAX_EXEC_SCRIPT_BYTES) {
+      return failedResult(this.tooLong(command.length), times());
+    }
+
     this.logger.debug({ bytes: command.length }, 'SSH run started');
     const outcome = await this.exec(command, options);
     if (outcome.failure !== undefined) {
@@ -128,7 +148,8 @@ class SshSession implements DeviceSession {
   }
 
   close(): Promise<void> {
-    if (this.closed) {
+    if (this.closed || this.disconnected) {
+      this.closed = true;
       return Promise.resolve();
     }
 
@@ -221,6 +242,13 @@ class SshSession implements DeviceSession {
     } catch (error) {
       callback(this.connectionLost(error));
     }
+  }
+
+  private tooLong(bytes: number): RunError {
+    return {
+      code: 'UNSUPPORTED',
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_EXEC_SCRIPT_BYTES} bytes one SSH exec request carries safely; nothing was sent, so use the api or api-ssl transport for this script`,
+    };
   }
 
   private execRefused(error: Error): AgentError {
