@@ -135,6 +135,14 @@ export function describeSessionContract(version: string): void {
         expect(result.error?.code).toBe('SCRIPT_FAILED');
       });
 
+      it('reports a script :error', async () => {
+        const result = await session.run(':put "before"\r\n:error "stopped on purpose"', {
+          timeoutMs: 5000,
+        });
+        expect(result.status).toBe('failed');
+        expect(result.error?.code).toBe('SCRIPT_FAILED');
+      });
+
       it('rejects unencodable text unsent', async () => {
         const { device } = deviceConfigFor(fleet, version, mode);
         const before = device.model.executions;
