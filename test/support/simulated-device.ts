@@ -56,7 +56,7 @@ export async function api(
   return { rows, completion };
 }
 
-/** The value of one attribute in an API row. */
+/** Returns the value of one attribute in an API row. */
 export function field(row: ApiRow | undefined, name: string): string | undefined {
   return row?.find(([key]) => key === name)?.[1];
 }

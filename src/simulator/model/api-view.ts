@@ -327,5 +327,7 @@ async function executeScript(
     throw asScriptTrap(outcome.trap ?? new DeviceTrap(failure.message), options.signal);
   }
 
+  // NOTE: whether RouterOS keeps the CRLF after the last printed line in `ret` is not
+  // documented; the simulator returns the output exactly as printed.
   return { ret: outcome.run.output };
 }

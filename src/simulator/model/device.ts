@@ -1,6 +1,6 @@
 import { type Clock, sleep, systemClock } from '../../clock.js';
 import type { ScriptHost } from '../script/host.js';
-import type { ScriptValue } from '../script/values.js';
+import { type ScriptValue, toStr } from '../script/values.js';
 import { executeApiCommand } from './api-view.js';
 import { catalogFor, type DeviceCatalog } from './command-catalog.js';
 import { runConsoleCommand } from './console-commands.js';
@@ -11,7 +11,7 @@ import type { ComputeContext, SeedContext } from './menu-spec.js';
 import { BOARD_KEYS, type BoardProfile, boardProfile, seededRandom } from './profiles.js';
 import type { DeviceRuntime, ScriptOutcome, ScriptSource } from './runtime.js';
 import { runScriptSource } from './script-runner.js';
-import { DeviceState } from './state.js';
+import { DeviceState, type Item } from './state.js';
 import {
   type ApiCommand,
   type ApiCompletion,
@@ -97,7 +97,8 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
     this.catalog = catalogFor(this.version);
     this.seedContext = { version: this.version, profile: this.profile, identity };
     this.state = new DeviceState(this.seedContext);
-    this.engine = new MenuEngine(this.catalog, this.state, () => this.computeContext());
+    const derived = new Map([['system/script/environment', () => this.environmentItems()]]);
+    this.engine = new MenuEngine(this.catalog, this.state, () => this.computeContext(), derived);
     this.rows = new RowReader(this.engine, this.version);
     this.jobs = new JobRunner(this);
     this.host = this.createHost();
@@ -123,6 +124,14 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
       },
       now: () => this.clock.now(),
     };
+  }
+
+  /** `/system script environment`: one item per global variable, numbered in order. */
+  private environmentItems(): Item[] {
+    return [...this.globals].map(([name, value], index) => ({
+      id: index + 1,
+      values: { name, user: 'admin', value: toStr(value) },
+    }));
   }
 
   private delay(seconds: number, signal: AbortSignal): Promise<void> {

@@ -26,10 +26,19 @@ export class MenuEngine {
 
   private readonly computeContext: () => ComputeContext;
 
-  constructor(catalog: DeviceCatalog, state: DeviceState, computeContext: () => ComputeContext) {
+  /** Lists the device builds from other state when read, by menu key. */
+  private readonly derivedLists: ReadonlyMap<string, () => Item[]>;
+
+  constructor(
+    catalog: DeviceCatalog,
+    state: DeviceState,
+    computeContext: () => ComputeContext,
+    derivedLists: ReadonlyMap<string, () => Item[]> = new Map(),
+  ) {
     this.catalog = catalog;
     this.state = state;
     this.computeContext = computeContext;
+    this.derivedLists = derivedLists;
   }
 
   spec(key: string): MenuSpec {
@@ -47,6 +56,11 @@ export class MenuEngine {
 
   /** Items of a list menu in order; a view sees only the items that match it. */
   items(spec: MenuSpec): Item[] {
+    const derived = this.derivedLists.get(spec.key);
+    if (derived !== undefined) {
+      return derived();
+    }
+
     const { items } = this.list(spec);
     const match = spec.view?.match;
     if (match === undefined) {

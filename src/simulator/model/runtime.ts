@@ -16,7 +16,7 @@ export type ScriptSource = { readonly source: string; readonly block: Block | un
 export type ScriptOutcome = { readonly run: ScriptRun; readonly trap: DeviceTrap | undefined };
 
 /**
- * What the console, API and job code of one device share. The device class implements it; the
+ * Device state and services shared by the console, API and job code of one device. The device class implements it; the
  * views receive it instead of the class so they stay independent of each other.
  */
 export type DeviceRuntime = {

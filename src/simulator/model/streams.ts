@@ -100,7 +100,7 @@ export async function monitorTraffic(
   }
 }
 
-/** Addresses that answer a ping: loopback and the device's own addresses. */
+/** Reports whether `address` replies to a ping: loopback and the device's own addresses do. */
 function answers(runtime: DeviceRuntime, address: string): boolean {
   if (address.startsWith('127.')) {
     return true;

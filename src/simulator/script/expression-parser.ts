@@ -324,8 +324,12 @@ export abstract class TermParser {
     return { kind: 'interpolated', parts };
   }
 
+  /**
+   * Reports whether `$` followed by `next` substitutes inside a string. A `$` before the closing
+   * quote stays literal, so `"^ab$"` is the pattern it looks like.
+   */
   private startsSubstitution(next: string): boolean {
-    return next === '[' || next === '(' || next === '"' || /[A-Za-z0-9_]/.test(next);
+    return next === '[' || next === '(' || /[A-Za-z0-9_]/.test(next);
   }
 
   private parseSubstitutionInString(menu: MenuHandle): Expression {

@@ -320,6 +320,10 @@ const error: GlobalCommand = async (interpreter, args, scope) => {
 };
 
 const returnCommand: GlobalCommand = async (interpreter, args, scope) => {
+  if (positional(args, 0) === undefined) {
+    throw new DeviceTrap('missing value(s) of argument(s) value', 3);
+  }
+
   throw new ReturnSignal(await evaluateArgument(interpreter, positional(args, 0), scope));
 };
 

@@ -25,7 +25,7 @@ const READ_ONLY_FALSE = (name: string): PropertySpec => ({
 
 const INTERFACE_REFERENCE = { kind: 'reference', menu: 'interface' } as const;
 
-/** The network of an address such as `192.168.88.1/24`, as `/ip address` fills it in. */
+/** Fills in `network` from an address such as `192.168.88.1/24`, as `/ip address` does. */
 function addressValues(stored: SeedValues): SeedValues {
   const prefix = parsePrefix(stored.address ?? '');
   const network =
