@@ -69,7 +69,7 @@ export class ServiceListener {
     return this.server.listening;
   }
 
-  /** Open client sockets, answered or not. */
+  /** Open client sockets, served or ignored. */
   get connections(): number {
     return this.sockets.size;
   }

@@ -21,7 +21,7 @@ import { type ApiRequest, attributeValue, isQuery, parseRequest, replyWords } fr
 /**
  * Commands a client may send before logging in; the next one ends the session with `!fatal`,
  * because RouterOS limits what an unauthenticated client may send.
- * NOTE: the real limit is not documented; 10 is a guess.
+ * NOTE: neither the limit nor the `not logged in` text is documented; both are guesses.
  */
 export const MAX_COMMANDS_BEFORE_LOGIN = 10;
 
@@ -86,6 +86,9 @@ export class ApiConnection {
     socket.on('close', () => this.abortAll());
   }
 
+  /** Set by `!fatal`: the session is over although its last bytes may still be queued. */
+  private ending = false;
+
   private get closed(): boolean {
     return this.socket.destroyed || this.socket.writableEnded;
   }
@@ -101,7 +104,7 @@ export class ApiConnection {
     }
 
     for (const words of sentences) {
-      if (this.closed) {
+      if (this.closed || this.ending) {
         return;
       }
 
@@ -157,6 +160,7 @@ export class ApiConnection {
     );
 
     if (target !== undefined && victims.length === 0) {
+      // NOTE: the text and category RouterOS uses for an unknown tag are not documented.
       this.rejectCommand('unknown command or tag', 1, request.tag);
       return;
     }
@@ -178,6 +182,7 @@ export class ApiConnection {
   private start(request: ApiRequest): void {
     const { faults } = this.context;
     if (request.command === undefined) {
+      // Text seen from RouterOS 3.x for a first word it could not use; newer texts may differ.
       this.rejectCommand('no such command prefix', 0, request.tag);
       return;
     }
@@ -284,7 +289,9 @@ export class ApiConnection {
 
   /** Sends `!fatal` with its bare reason word, then closes the connection. */
   private fatal(reason: string): void {
-    void this.writer.write(encodeSentence(['!fatal', reason])).then(() => this.socket.end());
+    const sent = this.writer.write(encodeSentence(['!fatal', reason]));
+    this.ending = true;
+    void sent.then(() => this.socket.end());
   }
 
   /**
@@ -292,6 +299,10 @@ export class ApiConnection {
    * half way and the connection closes.
    */
   private sendResult(reply: string, attributes: ApiRow, tag: string | undefined): void {
+    if (this.ending) {
+      return;
+    }
+
     if (!this.context.faults.has('close-mid-reply') || this.user === undefined) {
       this.send(reply, attributes, tag);
       return;
@@ -303,6 +314,10 @@ export class ApiConnection {
   }
 
   private send(reply: string, attributes: ApiRow, tag: string | undefined): void {
+    if (this.ending) {
+      return;
+    }
+
     void this.writer.write(encodeSentence(replyWords(reply, attributes, tag)));
   }
 }

@@ -6,7 +6,7 @@ import type { ApiRow, RouterOsVersion } from '../model/types.js';
 import { versionFeatures } from '../version-features.js';
 import { type ApiRequest, attributeValue } from './request.js';
 
-/** What a `/login` sentence led to: the replies to send and, on success, the user. */
+/** Outcome of one `/login` sentence: a challenge, a logged-in user or a failure text. */
 export type LoginOutcome =
   | { kind: 'challenge'; challenge: Buffer; ret: ApiRow }
   | { kind: 'success'; user: string }

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { type ParsedKey, utils } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 
 import { AgentError } from '../../errors.js';
+
+// ssh2 is CommonJS; Node's ESM loader exposes only its default export.
+const { utils } = ssh2;
 
 /** Reads a password file as the agent does: the whole file, one trailing newline dropped. */
 export async function readPasswordFile(path: string): Promise<string> {

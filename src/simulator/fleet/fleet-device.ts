@@ -255,7 +255,7 @@ export class FleetDevice {
 
   /**
    * Gives the device new SSH host keys, saved in its own directory, so a client that pinned the
-   * old key sees a mismatch. Returns the new fingerprint the inventory would show.
+   * old key gets a mismatch. Returns the new fingerprint the inventory would show.
    */
   async replaceHostKeys(): Promise<string> {
     this.hostKeys = await replaceHostKeys(this.resources.hostKeyDirectory);

@@ -4,9 +4,9 @@ import type { RouterOsVersion } from '../model/types.js';
 import type { HostKeySet } from './host-keys.js';
 
 /**
- * Algorithm sets an SSH server offers. `routeros6`: the 6.x defaults with RSA host keys only;
- * `routeros6-strong`: 6.x with `/ip ssh set strong-crypto=yes`, which leaves a single key
- * exchange; `routeros7`: the modern 7.x set with Ed25519 and RSA host keys.
+ * Algorithm sets an SSH server offers. `routeros6` is the 6.x default set with RSA host keys
+ * only. `routeros6-strong` is 6.x with `/ip ssh set strong-crypto=yes`, which leaves a single
+ * key exchange. `routeros7` is the modern 7.x set with Ed25519 and RSA host keys.
  */
 export const SSH_PROFILES = ['routeros6', 'routeros6-strong', 'routeros7'] as const;
 

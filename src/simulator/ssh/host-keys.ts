@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { type ParsedKey, utils } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 
 import { AgentError } from '../../errors.js';
+
+// ssh2 is CommonJS; Node's ESM loader exposes only its default export.
+const { utils } = ssh2;
 
 /** One host key: the OpenSSH private key text ssh2's server takes, and its parsed form. */
 export type HostKey = {

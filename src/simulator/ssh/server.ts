@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 
-import { type ClientInfo, type Connection, Server as Ssh2Server } from 'ssh2';
+import ssh2, { type ClientInfo, type Connection, type Server as Ssh2Server } from 'ssh2';
 
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logging.js';
@@ -98,7 +98,7 @@ export class SshServer {
   private sshServer(): Ssh2Server {
     if (this.ssh === undefined) {
       const { profile } = this.options;
-      this.ssh = new Ssh2Server(
+      this.ssh = new ssh2.Server(
         {
           hostKeys: profileHostKeys(profile, this.hostKeys),
           algorithms: profileAlgorithms(profile),

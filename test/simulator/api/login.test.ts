@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { encodeSentence } from '../../../src/simulator/api/codec.js';
 import { challengeResponse } from '../../../src/simulator/fleet/users.js';
 import { RawApiClient } from '../../support/api-client.js';
 import { startApiService, TEST_PASSWORD, TEST_USER } from '../../support/api-service.js';
@@ -157,6 +158,15 @@ describe('API login', () => {
 
     expect(await client.call(['/quit'])).toEqual([['!fatal', 'session terminated on request']]);
     await client.closed;
+  });
+
+  it('ignores sentences after /quit', async () => {
+    const client = await connectTo('7.17');
+
+    client.socket.write(Buffer.concat([encodeSentence(['/quit']), encodeSentence(['/login'])]));
+
+    expect(await client.next()).toEqual(['!fatal', 'session terminated on request']);
+    expect(await client.next()).toBeUndefined();
   });
 
   it('closes on a reserved control byte', async () => {

@@ -3,13 +3,15 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import ssh2, { type ParsedKey } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ANONYMOUS_CIPHERS } from '../../../src/simulator/api/tls.js';
 import { type Fleet, startFleet } from '../../../src/simulator/fleet/fleet.js';
 import type { FleetOptions } from '../../../src/simulator/fleet/options.js';
+import { fingerprintOf } from '../../../src/simulator/ssh/host-keys.js';
 import { RawApiClient } from '../../support/api-client.js';
-import { connectSsh } from '../../support/ssh-service.js';
+import { connectSsh, execOn } from '../../support/ssh-service.js';
 
 const cleanups: Array<() => unknown> = [];
 
@@ -151,6 +153,21 @@ describe('startFleet', () => {
   });
 });
 
+/** Connects over SSH and returns the fingerprint of the host key the server presented. */
+async function presentedHostKey(port: number, password: string): Promise<string> {
+  let presented = '';
+  const client = await connectSsh(port, {
+    username: 'admin',
+    password,
+    hostVerifier: (key: Buffer) => {
+      presented = fingerprintOf(ssh2.utils.parseKey(key) as ParsedKey);
+      return true;
+    },
+  });
+  client.end();
+  return presented;
+}
+
 describe('fleet device lifecycle', () => {
   it('stops and starts on the same ports', async () => {
     const fleet = await start();
@@ -200,6 +217,28 @@ describe('fleet device lifecycle', () => {
   });
 });
 
+describe('fleet credentials', () => {
+  it('accepts a key from authorized keys text', async () => {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const fleet = await start({ defaults: { authorizedKeys: `# test key\n${pair.public}\n` } });
+
+    const client = await connectSsh(fleet.inventory()[0]?.ports.ssh ?? 0, {
+      username: 'admin+ct',
+      privateKey: pair.private,
+    });
+    const result = await execOn(client, ':put ok');
+    client.end();
+
+    expect(result.stdout).toBe('ok\r\n');
+  });
+
+  it('rejects a malformed authorized key', async () => {
+    await expect(
+      startFleet({ defaults: { authorizedKeys: 'ssh-ed25519 not-base64' } }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
 describe('fleet state directory', () => {
   it('keeps password and keys across restarts', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'sim-state-'));
@@ -227,6 +266,21 @@ describe('fleet state directory', () => {
     expect(after[0]).toBe(before[0]);
     expect(after[1]).toBe(replaced);
     expect(after[1]).not.toBe(before[1]);
+  });
+
+  it('presents the replaced host key', async () => {
+    const fleet = await start();
+    const port = fleet.inventory()[0]?.ports.ssh ?? 0;
+    const password = await passwordOf(fleet);
+
+    const before = await presentedHostKey(port, password);
+    const listed = fleet.inventory()[0]?.ssh.hostKey;
+    const replaced = await fleet.device('router-0001').replaceHostKeys();
+    const after = await presentedHostKey(port, password);
+
+    expect(before).toBe(listed);
+    expect(after).toBe(replaced);
+    expect(after).not.toBe(before);
   });
 
   it('removes its own temporary directory', async () => {
