@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'EXPIRED',
   'SKIPPED',
   'INTERRUPTED',
+  'BACKUP_FAILED',
 
   // The SQLite store.
   'STORE_CORRUPT',

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import type { Database } from 'better-sqlite3';
 
 /**
@@ -83,6 +85,8 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
 
         INSERT INTO settings (key, value) VALUES ('outbox_acknowledged_seq', 0);
+        -- Identifies this outbox to the control plane: a new id means sequence numbers restarted.
+        INSERT INTO settings (key, value) VALUES ('outbox_id', '${randomUUID()}');
 
         CREATE TABLE device_pins (
           device_id TEXT NOT NULL,

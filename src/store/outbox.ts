@@ -32,6 +32,15 @@ export class Outbox {
 
   private readonly setAcknowledgedStatement: Statement<[number]>;
 
+  /** Fixed when the store was created; see `id`. */
+  private readonly outboxId: string;
+
+  /** Called after events are appended; see `subscribe`. */
+  private readonly listeners = new Set<() => void>();
+
+  /** True while a notification is scheduled, so a burst of appends notifies once. */
+  private notifyScheduled = false;
+
   constructor(context: StoreContext) {
     this.context = context;
     const db = context.db;
@@ -60,6 +69,18 @@ export class Outbox {
     this.setAcknowledgedStatement = db.prepare(
       "UPDATE settings SET value = ? WHERE key = 'outbox_acknowledged_seq'",
     );
+    this.outboxId =
+      readQuery(context, 'reading the outbox id', () =>
+        db.prepare<[], string>("SELECT value FROM settings WHERE key = 'outbox_id'").pluck().get(),
+      ) ?? '';
+  }
+
+  /**
+   * A UUID made when the store was created. A new store restarts sequence numbers at 1, and the
+   * new id lets the control plane forget the old numbers.
+   */
+  get id(): string {
+    return this.outboxId;
   }
 
   /**
@@ -75,7 +96,34 @@ export class Outbox {
       deviceId,
       JSON.stringify(event),
     );
+    this.scheduleNotify();
     return Number(result.lastInsertRowid);
+  }
+
+  /**
+   * Calls `listener` after new events are appended, such as to wake the uplink. Calls happen in
+   * a later task, after the appending transaction has committed or rolled back, so a listener
+   * may find nothing new. A listener must not throw. Returns a function that unsubscribes.
+   */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private scheduleNotify(): void {
+    if (this.notifyScheduled || this.listeners.size === 0) {
+      return;
+    }
+
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      for (const listener of this.listeners) {
+        listener();
+      }
+    });
   }
 
   /** Returns up to `limit` events with a sequence number greater than `afterSeq`, oldest first. */

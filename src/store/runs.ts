@@ -162,9 +162,10 @@ export class Runs {
 
     const verdict =
       job.launched_at === null ? 'pending' : decideVerdict(this.statements.states.all(jobId));
-    if (verdict !== job.verdict) {
-      this.statements.setVerdict.run(verdict, verdict === 'pending' ? null : now, jobId);
-      this.outbox.append({ type: 'job.verdict', jobId, verdict, at: now }, now);
+    // Runs never leave a final state, so a verdict never returns to pending once decided.
+    if (verdict !== job.verdict && verdict !== 'pending') {
+      this.statements.setVerdict.run(verdict, now, jobId);
+      this.outbox.append({ type: 'job.verdict', jobId, verdict, decidedAt: now }, now);
     }
 
     return verdict;
@@ -221,7 +222,7 @@ function prepareRunStatements({ db }: StoreContext) {
       `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'pending'`,
     ),
     verdict: db.prepare<[string], VerdictRow>('SELECT launched_at, verdict FROM jobs WHERE id = ?'),
-    setVerdict: db.prepare<[JobVerdict, number | null, string]>(
+    setVerdict: db.prepare<[JobVerdict, number, string]>(
       'UPDATE jobs SET verdict = ?, finished_at = ? WHERE id = ?',
     ),
   };

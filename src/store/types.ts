@@ -46,7 +46,12 @@ export type OutboxEvent =
   | { type: 'job.accepted'; jobId: string; receivedAt: number; targets: readonly string[] | 'all' }
   | { type: 'job.launched'; jobId: string; launchedAt: number; deviceIds: readonly string[] }
   | { type: 'run.updated'; jobId: string; run: Run }
-  | { type: 'job.verdict'; jobId: string; verdict: JobVerdict; at: number };
+  | {
+      type: 'job.verdict';
+      jobId: string;
+      verdict: Exclude<JobVerdict, 'pending'>;
+      decidedAt: number;
+    };
 
 export type OutboxEntry = {
   /** Position in the outbox; increases by at least one per event and is never reused. */

@@ -8,12 +8,13 @@ import { checkConfigCommand } from '../../src/cli/commands/check-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { readDeviceCredentials, verifySecrets } from '../../src/config/secrets.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
-import { AgentError } from '../../src/errors.js';
 import {
   type ConfigDirectory,
   makeConfigDirectory,
   minimalConfig,
 } from '../support/config-files.js';
+import { makeDevice } from '../support/devices.js';
+import { rejectedError } from '../support/errors.js';
 
 let directory: ConfigDirectory;
 
@@ -26,33 +27,7 @@ afterEach(async () => {
 });
 
 function device(files: Partial<DeviceConfig>): DeviceConfig {
-  return {
-    id: 'r1',
-    name: 'r1',
-    host: '127.0.0.1',
-    transport: 'ssh',
-    ports: { api: 8728, apiSsl: 8729, ssh: 22 },
-    username: 'automation',
-    codePage: 'windows-1252',
-    tags: [],
-    tls: { mode: 'certificate' },
-    ssh: { loginOptions: 'ct' },
-    ...files,
-  };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<AgentError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AgentError) {
-      return error;
-    }
-
-    throw error;
-  }
-
-  throw new Error('expected a rejection');
+  return makeDevice('r1', { transport: 'ssh', ...files });
 }
 
 describe('readDeviceCredentials', () => {
@@ -77,7 +52,7 @@ describe('readDeviceCredentials', () => {
   it('names device and file when missing', async () => {
     const passwordFile = path.join(directory.dir, 'absent');
 
-    const error = await rejection(readDeviceCredentials(device({ passwordFile })));
+    const error = await rejectedError(readDeviceCredentials(device({ passwordFile })));
 
     expect(error.code).toBe('SECRET_UNREADABLE');
     expect(error.details).toEqual({ owner: 'device r1', file: passwordFile });
@@ -86,7 +61,7 @@ describe('readDeviceCredentials', () => {
   it('rejects an empty secret file', async () => {
     const passwordFile = await directory.writeSecret('empty', '');
 
-    const error = await rejection(readDeviceCredentials(device({ passwordFile })));
+    const error = await rejectedError(readDeviceCredentials(device({ passwordFile })));
 
     expect(error.code).toBe('SECRET_UNREADABLE');
   });
@@ -94,7 +69,7 @@ describe('readDeviceCredentials', () => {
   it('rejects a directory as secret file', async () => {
     const passwordFile = path.join(directory.dir, 'secrets');
 
-    const error = await rejection(readDeviceCredentials(device({ passwordFile })));
+    const error = await rejectedError(readDeviceCredentials(device({ passwordFile })));
 
     expect(error.code).toBe('SECRET_UNREADABLE');
   });
@@ -134,7 +109,7 @@ describe('verifySecrets', () => {
   it('rejects key with wrong passphrase', async () => {
     await writeKeyConfig('wrong');
 
-    const error = await rejection(verifySecrets(await loadConfig(directory.file, { env: {} })));
+    const error = await rejectedError(verifySecrets(await loadConfig(directory.file, { env: {} })));
 
     expect(error.code).toBe('SECRET_UNREADABLE');
   });
@@ -148,7 +123,7 @@ describe('verifySecrets', () => {
     ];
     await directory.write(config);
 
-    const error = await rejection(verifySecrets(await loadConfig(directory.file, { env: {} })));
+    const error = await rejectedError(verifySecrets(await loadConfig(directory.file, { env: {} })));
     const owners = (error.details.failures as Array<{ owner: string }>).map(
       (failure) => failure.owner,
     );

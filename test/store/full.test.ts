@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { thrownCode } from '../support/errors.js';
 import { makeJob, TEST_EPOCH } from '../support/jobs.js';
-import { openTempStore } from '../support/temp-store.js';
+import { fillDatabase, freeDatabase, openTempStore } from '../support/temp-store.js';
 
 let store: ReturnType<typeof openTempStore>;
 
@@ -14,16 +14,15 @@ afterEach(() => {
   store.dispose();
 });
 
-/** Caps the database at its current size plus `spare` pages, as a full disk would. */
-function fillDisk(spare = 0): void {
-  const pages = store.database.pragma('page_count', { simple: true }) as number;
-  store.database.pragma(`max_page_count = ${pages + spare}`);
+function fillDisk(): void {
+  fillDatabase(store.database);
 }
 
 function freeDisk(): void {
-  store.database.pragma('max_page_count = 1073741823');
+  freeDatabase(store.database);
 }
 
+/** A script larger than a database page, so storing it needs new pages. */
 const BIG_SCRIPT = `:put "${'z'.repeat(64 * 1024)}"`;
 
 describe('Store on a full disk', () => {

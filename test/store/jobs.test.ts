@@ -264,7 +264,7 @@ describe('Store job verdict', () => {
       type: 'job.verdict',
       jobId: job.id,
       verdict: 'completed',
-      at: TEST_EPOCH + 5,
+      decidedAt: TEST_EPOCH + 5,
     });
   });
 

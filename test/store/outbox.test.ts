@@ -100,3 +100,31 @@ describe('Outbox', () => {
     expect(runEvents.map((run) => run.revision)).toEqual([2, 3]);
   });
 });
+
+describe('Outbox id', () => {
+  it('stays the same across reopen', () => {
+    const id = store.outbox.id;
+    store.close();
+    store = Store.open(directory.file);
+
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(store.outbox.id).toBe(id);
+  });
+});
+
+describe('Outbox subscribe', () => {
+  it('notifies once per burst', async () => {
+    let calls = 0;
+    const unsubscribe = store.outbox.subscribe(() => {
+      calls += 1;
+    });
+
+    acceptJobs(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    unsubscribe();
+    acceptJobs(1);
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(calls).toBe(1);
+  });
+});

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { createSilentLogger } from '../../src/logging.js';
+import { startRetentionTimer } from '../../src/store/retention-timer.js';
 import { makeJob, TEST_EPOCH } from '../support/jobs.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { openTempStore } from '../support/temp-store.js';
 
 let store: ReturnType<typeof openTempStore>;
@@ -146,5 +149,31 @@ describe('Retention', () => {
     store.retention.prune({ maxAgeMs: 1, maxSizeBytes: 1024 ** 3 }, TEST_EPOCH + 2 * DAY_MS);
 
     expect(store.acceptJob(job)).toBe('accepted');
+  });
+});
+
+describe('startRetentionTimer', () => {
+  it('prunes now and every interval', () => {
+    const clock = new ManualClock(TEST_EPOCH + 10 * DAY_MS);
+    const policy = { maxAgeMs: DAY_MS, maxSizeBytes: 1024 ** 3 };
+    const first = finishedJob(TEST_EPOCH, 10);
+    acknowledgeAll();
+
+    const stop = startRetentionTimer({
+      store,
+      policy,
+      clock,
+      logger: createSilentLogger(),
+      intervalMs: DAY_MS,
+    });
+    expect(store.jobs.get(first)).toBeUndefined();
+
+    const second = finishedJob(TEST_EPOCH + 10 * DAY_MS, 10);
+    acknowledgeAll();
+    clock.advance(2 * DAY_MS);
+    expect(store.jobs.get(second)).toBeUndefined();
+
+    stop();
+    expect(clock.pendingTimers).toBe(0);
   });
 });

@@ -2,6 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import type Database from 'better-sqlite3';
+
 import { type OpenStoreOptions, Store } from '../../src/store/store.js';
 
 /** Creates a temporary directory for store files, readable by every user so tests can drop privileges. */
@@ -30,6 +32,22 @@ export function openTempStore(options: OpenStoreOptions = {}): Store & { dispose
       directory.remove();
     },
   });
+}
+
+/**
+ * Makes the database behave as on a full disk: returns free pages to the file and caps the
+ * file at its current page count with `PRAGMA max_page_count`. Writes that fit in the free
+ * space of existing pages still succeed, so a test must write a value larger than a page
+ * (4 KiB) to see SQLITE_FULL.
+ */
+export function fillDatabase(db: Database.Database): void {
+  db.pragma('incremental_vacuum');
+  db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
+}
+
+/** Lifts the cap of `fillDatabase`, as when space returns to the disk. */
+export function freeDatabase(db: Database.Database): void {
+  db.pragma('max_page_count = 1073741823');
 }
 
 /** User and group `nobody`, which read-only tests switch to when they run as root. */
