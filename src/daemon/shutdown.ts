@@ -1,5 +1,5 @@
 import { sleep } from '../clock.js';
-import type { AgentParts } from './agent.js';
+import type { AgentParts } from './parts.js';
 
 /**
  * Time aborted runs get to record their `interrupted` state after the drain time, in
