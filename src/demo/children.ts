@@ -70,7 +70,12 @@ export class ChildProcesses {
   /** Starts `program` with `args`, under `name` in the recorded output. */
   start(name: string, program: ProgramName, args: readonly string[]): ChildProcess {
     const { command, args: prefix } = this.launcher(program);
-    const child = spawn(command, [...prefix, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own keeps a terminal's Ctrl-C away from the child, so that only
+    // `stop` signals it, once and in order, instead of Ctrl-C and then SIGTERM as a second signal.
+    const child = spawn(command, [...prefix, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
     this.children.push({ name, process: child, exited });
     this.readLines(name, 'stdout', child.stdout);

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 
 import { errorMessage } from '../errors.js';
-import { runDemo } from './run-demo.js';
+import { INTERRUPTED_EXIT, runDemo } from './run-demo.js';
 
 const USAGE = `Usage: npm run demo [-- --keep]
 
@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const abort = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) {
-      process.exit(130);
+      process.exit(INTERRUPTED_EXIT);
     }
 
     process.stderr.write(`demo: ${signal} received; stopping\n`);
@@ -49,8 +49,7 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const code = await runDemo({ keep, signal: abort.signal });
-  return abort.signal.aborted ? 130 : code;
+  return runDemo({ keep, signal: abort.signal });
 }
 
 main().then(

@@ -16,6 +16,9 @@ export const DEMO_SCRIPT = 'config/examples/branch-baseline.rsc';
 /** Time the script gets to finish on every device, in milliseconds. */
 const RUN_TIMEOUT_MS = 20_000;
 
+/** Exit code after Ctrl-C: 128 plus SIGINT's number, as shells report it. */
+export const INTERRUPTED_EXIT = 130;
+
 /** Lines of each program's output shown when the demo fails. */
 const TAIL_LINES = 15;
 
@@ -41,8 +44,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     exitCode = await raceAbort(demoSteps(dir, children, printer), options.signal);
   } catch (error) {
     printer.line();
-    printer.line(printer.paint(`Demo failed: ${errorMessage(error)}`, 'red'));
-    printTails(printer, children);
+    if (options.signal.aborted) {
+      exitCode = INTERRUPTED_EXIT;
+      printer.line(printer.paint('Demo interrupted.', 'yellow'));
+    } else {
+      printer.line(printer.paint(`Demo failed: ${errorMessage(error)}`, 'red'));
+      printTails(printer, children);
+    }
   } finally {
     printer.step('stopping the agent, the simulator and the control plane');
     await children.stopAll();
