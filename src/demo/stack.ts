@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { mintApiToken } from '../control-plane/http/auth.js';
 import { generateSiteToken, hashSiteToken } from '../control-plane/secrets.js';
 import { AgentError } from '../errors.js';
+import type { LogLevel } from '../logging.js';
 import type { ChildProcesses } from './children.js';
 import { demoFleetFile } from './fleet.js';
 
@@ -44,8 +45,13 @@ const JWT_SETTINGS = { issuer: 'edge-control-plane', audience: 'scripts-api' } a
 /**
  * Starts the reference control plane and the simulated devices, then the agent with a
  * configuration generated for them in `dir`, and resolves once the agent's link is up.
+ * `logLevel` applies to the agent and the simulator; the control plane logs at info.
  */
-export async function startStack(dir: string, children: ChildProcesses): Promise<Stack> {
+export async function startStack(
+  dir: string,
+  children: ChildProcesses,
+  logLevel: LogLevel = 'info',
+): Promise<Stack> {
   const siteId = randomUUID();
   const secrets = await writeSecrets(dir);
   const files = await writeControlPlaneFiles(dir, siteId, secrets.siteToken);
@@ -53,13 +59,16 @@ export async function startStack(dir: string, children: ChildProcesses): Promise
   children.start('control-plane', 'edge-control-plane', ['serve', '--config', files.controlPlane]);
   const [controlPlane, inventory] = await Promise.all([
     controlPlaneReady(children),
-    startSimulator(dir, children),
+    startSimulator(dir, children, logLevel),
   ]);
 
   const agentConfig = path.join(dir, 'agent.yaml');
   await writeFile(
     agentConfig,
-    stringify(agentConfigFile(siteId, controlPlane.agentUrl, controlPlane.key, inventory)),
+    stringify({
+      ...agentConfigFile(siteId, controlPlane.agentUrl, controlPlane.key, inventory),
+      logLevel,
+    }),
   );
   children.start('agent', 'edge-agent', ['run', '--config', agentConfig]);
   const statusUrl = await agentReady(children);
@@ -150,7 +159,11 @@ async function controlPlaneReady(children: ChildProcesses): Promise<ControlPlane
  * about once in 256 calls, which fails the simulator's first start in a new state directory.
  * The retry generates new keys.
  */
-async function startSimulator(dir: string, children: ChildProcesses): Promise<unknown[]> {
+async function startSimulator(
+  dir: string,
+  children: ChildProcesses,
+  logLevel: LogLevel,
+): Promise<unknown[]> {
   const inventoryFile = path.join(dir, 'inventory.json');
   const args = [
     '--fleet',
@@ -162,7 +175,7 @@ async function startSimulator(dir: string, children: ChildProcesses): Promise<un
     '--password-file',
     path.join(dir, 'secrets', 'router-password'),
     '--log-level',
-    'warn',
+    logLevel,
   ];
 
   for (const name of ['simulator', 'simulator-retry']) {
@@ -190,7 +203,6 @@ function agentConfigFile(
 ): Record<string, unknown> {
   return {
     siteId,
-    logLevel: 'info',
     controlPlane: {
       url: agentUrl,
       tokenFile: 'secrets/site-token',

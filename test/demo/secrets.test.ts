@@ -33,7 +33,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'edge-agent-secrets-'));
   const children = new ChildProcesses();
   try {
-    stack = await startStack(dir, children);
+    // Debug logging writes the most lines, each of which must be free of secrets.
+    stack = await startStack(dir, children, 'debug');
     const api = new ScriptsApi(stack);
     const script = await readFile(path.resolve(import.meta.dirname, '../..', DEMO_SCRIPT), 'utf8');
     const scriptId = await api.launchScript('Secret check', script);
@@ -72,6 +73,7 @@ async function rejectedApiResponse(current: Stack): Promise<string> {
 describe('end-to-end job secrets', () => {
   it('collects logs and responses', () => {
     expect(lines.some((line) => line.includes('"msg":"run finished"'))).toBe(true);
+    expect(lines.some((line) => line.includes('"msg":"script sent"'))).toBe(true);
     expect(lines.some((line) => line.includes('"msg":"agent stopped"'))).toBe(true);
     expect(responses.some((body) => body.includes('baseline applied on hq-core'))).toBe(true);
     expect(responses.length).toBeGreaterThan(STATUS_PATHS.length * 2);
