@@ -126,17 +126,24 @@ async function writeControlPlaneFiles(
   return { controlPlane };
 }
 
-type ControlPlaneEndpoints = {
+/** URLs and signing key that `edge-control-plane serve` prints once it listens. */
+export type ControlPlaneEndpoints = {
   apiUrl: string;
   agentUrl: string;
   key: { keyId: string; publicKey: string };
 };
 
-/** Reads the URLs and the signing key that `edge-control-plane serve` prints when it listens. */
-async function controlPlaneReady(children: ChildProcesses): Promise<ControlPlaneEndpoints> {
+/**
+ * Reads the URLs and the signing key that `edge-control-plane serve`, started as child `name`,
+ * prints when it listens.
+ */
+export async function controlPlaneReady(
+  children: ChildProcesses,
+  name = 'control-plane',
+): Promise<ControlPlaneEndpoints> {
   const wait = (pattern: RegExp) =>
     children
-      .waitForLine('control-plane', (text) => pattern.test(text), READY_TIMEOUT_MS)
+      .waitForLine(name, (text) => pattern.test(text), READY_TIMEOUT_MS)
       .then((line) => pattern.exec(line.text) ?? []);
   const [api, hub, key] = await Promise.all([
     wait(/^Scripts API: (\S+)\/scripts\/scheduled$/),

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { stringify } from 'yaml';
-
+import type { DeviceConfig } from '../../src/devices/types.js';
 import { type Fleet, startFleet } from '../../src/simulator/fleet/fleet.js';
 import type { FleetDeviceOptions } from '../../src/simulator/fleet/options.js';
 import { apiRequest, startTestControlPlane, type TestControlPlane } from './control-plane.js';
@@ -31,6 +31,47 @@ export type AgentSite = {
   stop(): Promise<void>;
 };
 
+/** What an agent's configuration names of its site and control plane. */
+export type AgentUplink = {
+  siteId: string;
+  /** The agent hub's ws:// URL. */
+  agentUrl: string;
+  keyId: string;
+  publicKey: string;
+};
+
+/** Writes the site token and the status token into `dir/secrets`, the files `agentConfig` names. */
+export async function writeAgentSecrets(dir: string, siteToken: string): Promise<void> {
+  await mkdir(path.join(dir, 'secrets'));
+  await writeFile(path.join(dir, 'secrets', 'site-token'), `${siteToken}\n`, { mode: 0o600 });
+  await writeFile(path.join(dir, 'secrets', 'status-token'), `${STATUS_TOKEN}\n`, { mode: 0o600 });
+}
+
+/**
+ * Returns an agent configuration for `uplink` and `devices`: plain ws:// on loopback, short
+ * device timeouts, a status endpoint on a kernel-chosen port and the store `agent.db`, with
+ * files relative to the configuration's directory.
+ */
+export function agentConfig(
+  uplink: AgentUplink,
+  devices: readonly DeviceConfig[],
+): Record<string, unknown> {
+  return {
+    siteId: uplink.siteId,
+    logLevel: 'info',
+    controlPlane: {
+      url: uplink.agentUrl,
+      tokenFile: 'secrets/site-token',
+      allowInsecure: true,
+      jobSigningKey: { keyId: uplink.keyId, publicKey: uplink.publicKey },
+    },
+    runs: { connectTimeoutMs: 2000, commandTimeoutMs: 3000, shutdownDrainMs: 2000 },
+    status: { listen: '127.0.0.1:0', tokenFile: 'secrets/status-token' },
+    store: { path: 'agent.db' },
+    devices,
+  };
+}
+
 /** Starts a control plane and `devices` simulated devices, and writes an agent configuration. */
 export async function startAgentSite(devices: FleetDeviceOptions[]): Promise<AgentSite> {
   const controlPlane = await startTestControlPlane({ siteCount: 1 });
@@ -42,27 +83,19 @@ export async function startAgentSite(devices: FleetDeviceOptions[]): Promise<Age
     throw new Error('the test control plane has no site');
   }
 
-  await mkdir(path.join(dir, 'secrets'));
-  await writeFile(path.join(dir, 'secrets', 'site-token'), `${site.token}\n`, { mode: 0o600 });
-  await writeFile(path.join(dir, 'secrets', 'status-token'), `${STATUS_TOKEN}\n`, { mode: 0o600 });
-
-  const baseConfig = (): Record<string, unknown> => ({
-    siteId: site.id,
-    logLevel: 'info',
-    controlPlane: {
-      url: controlPlane.controlPlane.info.agentUrl,
-      tokenFile: 'secrets/site-token',
-      allowInsecure: true,
-      jobSigningKey: {
-        keyId: controlPlane.controlPlane.info.keyId,
-        publicKey: controlPlane.controlPlane.info.publicKey,
+  await writeAgentSecrets(dir, site.token);
+  const baseConfig = (): Record<string, unknown> => {
+    const { info } = controlPlane.controlPlane;
+    return agentConfig(
+      {
+        siteId: site.id,
+        agentUrl: info.agentUrl,
+        keyId: info.keyId,
+        publicKey: info.publicKey,
       },
-    },
-    runs: { connectTimeoutMs: 2000, commandTimeoutMs: 3000, shutdownDrainMs: 2000 },
-    status: { listen: '127.0.0.1:0', tokenFile: 'secrets/status-token' },
-    store: { path: 'agent.db' },
-    devices: fleet.inventory(),
-  });
+      fleet.inventory(),
+    );
+  };
 
   return {
     controlPlane,

@@ -42,17 +42,24 @@ export type TestControlPlaneOptions = {
   tls?: { certFile: string; keyFile: string };
 };
 
-/** Starts a control plane on 127.0.0.1 port 0 with files in a new temp dir. */
-export async function startTestControlPlane(
-  options: TestControlPlaneOptions = {},
-): Promise<TestControlPlane> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'control-plane-'));
-  const sites = Array.from({ length: options.siteCount ?? 2 }, (_, index) => ({
+/** Makes `count` sites named `site-1`, `site-2`, ... with new ids and agent tokens. */
+export function makeTestSites(count: number): TestSite[] {
+  return Array.from({ length: count }, (_, index) => ({
     id: randomUUID(),
     name: `site-${index + 1}`,
     token: generateSiteToken(),
   }));
-  const raw = {
+}
+
+/**
+ * Returns the configuration file contents of a test control plane: port 0, and the database,
+ * JWT secret and signing key as file names relative to the configuration's directory.
+ */
+export function testControlPlaneSettings(
+  sites: readonly TestSite[],
+  options: Omit<TestControlPlaneOptions, 'siteCount' | 'clock'> = {},
+): Record<string, unknown> {
+  return {
     listen: {
       host: '127.0.0.1',
       port: 0,
@@ -69,7 +76,36 @@ export async function startTestControlPlane(
       tokenHash: hashSiteToken(site.token),
     })),
   };
-  let config = parseControlPlaneConfig(raw, 'test config', dir);
+}
+
+/**
+ * Mints a Scripts API token with the JWT secret file that `config` names, creating the file
+ * when it is missing.
+ */
+export async function mintTestToken(
+  config: ControlPlaneConfig,
+  scopes: readonly Scope[] = SCOPES,
+  subject = 'tester',
+  now = Date.now(),
+): Promise<string> {
+  const secret = await loadOrCreateJwtSecret(config.jwt.secretFile);
+  return mintApiToken(
+    { secret: secret.value, issuer: config.jwt.issuer, audience: config.jwt.audience },
+    { subject, scopes, ttlSeconds: 3600, now },
+  );
+}
+
+/** Starts a control plane on 127.0.0.1 port 0 with files in a new temp dir. */
+export async function startTestControlPlane(
+  options: TestControlPlaneOptions = {},
+): Promise<TestControlPlane> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'control-plane-'));
+  const sites = makeTestSites(options.siteCount ?? 2);
+  let config = parseControlPlaneConfig(
+    testControlPlaneSettings(sites, options),
+    'test config',
+    dir,
+  );
   const startOptions = (): { config: ControlPlaneConfig; clock?: Clock } =>
     options.clock === undefined ? { config } : { config, clock: options.clock };
 
@@ -80,13 +116,8 @@ export async function startTestControlPlane(
     dir,
     sites,
     key: parsePublicKey(controlPlane.info.publicKey),
-    token: async (scopes = SCOPES, subject = 'tester') => {
-      const secret = await loadOrCreateJwtSecret(config.jwt.secretFile);
-      return mintApiToken(
-        { secret: secret.value, issuer: config.jwt.issuer, audience: config.jwt.audience },
-        { subject, scopes, ttlSeconds: 3600, now: options.clock?.now() ?? Date.now() },
-      );
-    },
+    token: (scopes = SCOPES, subject = 'tester') =>
+      mintTestToken(config, scopes, subject, options.clock?.now() ?? Date.now()),
     restart: async () => {
       const port = Number(new URL(fixture.controlPlane.info.url).port);
       await fixture.controlPlane.stop();
@@ -103,8 +134,18 @@ export async function startTestControlPlane(
 }
 
 /** Sends an API request with a bearer token and returns the status and parsed body. */
-export async function apiRequest(
+export function apiRequest(
   fixture: TestControlPlane,
+  method: string,
+  pathname: string,
+  options: { token?: string; body?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
+  return apiRequestAt(fixture.controlPlane.info.url, method, pathname, options);
+}
+
+/** Sends an API request to the control plane at `baseUrl`; see `apiRequest`. */
+export async function apiRequestAt(
+  baseUrl: string,
   method: string,
   pathname: string,
   options: { token?: string; body?: unknown } = {},
@@ -118,7 +159,7 @@ export async function apiRequest(
     headers['content-type'] = 'application/json';
   }
 
-  const response = await fetch(`${fixture.controlPlane.info.url}${pathname}`, {
+  const response = await fetch(`${baseUrl}${pathname}`, {
     method,
     headers,
     ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
