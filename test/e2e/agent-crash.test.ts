@@ -10,6 +10,7 @@ import {
   ProcessSite,
   type RunSummary,
   recordedRunSummaries,
+  TEST_TIMEOUT_MS,
 } from '../support/process-site.js';
 
 /** With two runs at a time, the job takes three rounds of 1.5 seconds on six devices. */
@@ -34,7 +35,9 @@ function total(runs: Record<string, number>): number {
 }
 
 describe('agent killed mid-job', () => {
-  it('interrupts running runs and finishes pending ones', async () => {
+  it('interrupts running runs and finishes pending ones', {
+    timeout: TEST_TIMEOUT_MS,
+  }, async () => {
     const site = await ProcessSite.start(mixedFleet(6), { concurrency: 2 });
     onTestFinished(() => site.stop());
     await site.startAgent();

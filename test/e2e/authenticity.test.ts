@@ -2,12 +2,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 
 import { statusGet } from '../support/agent-site.js';
 import { ControlPlaneProcess } from '../support/control-plane-process.js';
-import { markedScript, mixedFleet, ProcessSite } from '../support/process-site.js';
+import { markedScript, mixedFleet, ProcessSite, TEST_TIMEOUT_MS } from '../support/process-site.js';
 
 const SCRIPT = markedScript(':put "configured"');
 
 describe('job authenticity end to end', () => {
-  it('rejects a job signed with another key', async () => {
+  it('rejects a job signed with another key', { timeout: TEST_TIMEOUT_MS }, async () => {
     const site = await ProcessSite.start(mixedFleet(3));
     onTestFinished(() => site.stop());
     const trustedPort = site.controlPlane.port;

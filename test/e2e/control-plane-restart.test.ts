@@ -9,13 +9,14 @@ import {
   mixedFleet,
   ProcessSite,
   recordedRunSummaries,
+  TEST_TIMEOUT_MS,
 } from '../support/process-site.js';
 
 /** With two runs at a time, the job takes three rounds of a second on six devices. */
 const SCRIPT = delayedScript('1s');
 
 describe('control plane killed mid-job', () => {
-  it('records every result once after restart', async () => {
+  it('records every result once after restart', { timeout: TEST_TIMEOUT_MS }, async () => {
     const site = await ProcessSite.start(mixedFleet(6), { concurrency: 2 });
     onTestFinished(() => site.stop());
     await site.startAgent();

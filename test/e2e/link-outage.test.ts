@@ -9,6 +9,7 @@ import {
   mixedFleet,
   ProcessSite,
   recordedRunSummaries,
+  TEST_TIMEOUT_MS,
 } from '../support/process-site.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -31,7 +32,7 @@ async function startBehindProxy(): Promise<{ site: ProcessSite; proxy: TcpProxy 
 }
 
 describe('agent cut off from the control plane', () => {
-  it('buffers statuses and delivers them once', async () => {
+  it('buffers statuses and delivers them once', { timeout: TEST_TIMEOUT_MS }, async () => {
     const { site, proxy } = await startBehindProxy();
     const scriptId = await site.launchScript(SCRIPT);
     await waitUntil(

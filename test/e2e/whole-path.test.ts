@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 
-import { markedScript, ProcessSite } from '../support/process-site.js';
+import { markedScript, ProcessSite, TEST_TIMEOUT_MS } from '../support/process-site.js';
 
 /** Stops with `:error` on the router named `broken-router`, so one device fails by design. */
 const SCRIPT = markedScript(
@@ -18,7 +18,7 @@ const DEVICES = [
 ];
 
 describe('a script from the Scripts API to every device', () => {
-  it('runs once per device and reports each result', async () => {
+  it('runs once per device and reports each result', { timeout: TEST_TIMEOUT_MS }, async () => {
     const site = await ProcessSite.start(DEVICES);
     onTestFinished(() => site.stop());
     await site.startAgent();

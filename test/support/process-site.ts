@@ -73,6 +73,12 @@ export function mixedFleet(count: number): FleetDeviceOptions[] {
   }));
 }
 
+/**
+ * Time an end-to-end test gets, in milliseconds: above the sum of its own waits, so that a
+ * wait that runs out reports what it waited for.
+ */
+export const TEST_TIMEOUT_MS = 90_000;
+
 /** Time a started agent gets to connect to its control plane, in milliseconds. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
