@@ -233,8 +233,17 @@ export class ControlPlaneProcess {
     await this.children.exited(this.childName);
   }
 
-  /** Stops the process with SIGTERM and waits for its exit. */
+  /** Lets a frozen process run again with SIGCONT; a running one is unaffected. */
+  thaw(): void {
+    this.children.signal(this.childName, 'SIGCONT');
+  }
+
+  /**
+   * Stops the process with SIGTERM and waits for its exit. A frozen process is thawed first,
+   * because it acts on SIGTERM only once it runs.
+   */
   stop(): Promise<void> {
+    this.thaw();
     return this.children.stop(this.childName);
   }
 

@@ -299,6 +299,8 @@ export class ProcessSite {
 
   /** Stops every child (SIGTERM, then SIGKILL), the fleet, and removes the directory. */
   async stop(): Promise<void> {
+    // A control plane a failed test left frozen would ignore SIGTERM until the SIGKILL.
+    this.controlPlane?.thaw();
     await this.children.stopAll();
     await this.fleet?.close();
     await rm(this.dir, { recursive: true, force: true });
