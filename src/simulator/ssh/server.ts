@@ -11,6 +11,7 @@ import { ServiceListener } from '../service-listener.js';
 import { profileAlgorithms, profileHostKeys, type SshProfile } from './algorithms.js';
 import { authenticate } from './auth.js';
 import { type ExitStatusMode, serveSession } from './exec.js';
+import { captureExecCommands } from './exec-command.js';
 import { enableServerGroupExchange } from './group-exchange.js';
 import type { HostKeySet } from './host-keys.js';
 
@@ -117,6 +118,7 @@ export class SshServer {
     let user: string | undefined;
 
     enableServerGroupExchange(client);
+    const execCommands = captureExecCommands(client);
     client.on('error', (error) => logger.debug({ err: error }, 'ssh connection failed'));
     client.on('authentication', (context) => {
       user = authenticate(context, users, faults, logger) ?? user;
@@ -125,6 +127,7 @@ export class SshServer {
       client.on('session', (accept) => {
         serveSession(accept(), {
           ...this.options,
+          execCommands,
           dropConnection: () => socket?.destroy(),
           disconnect: () => client.end(),
         });
