@@ -35,8 +35,8 @@ export const SHELL_REJECTED =
 
 /**
  * Serves one SSH session: exec runs the command bytes as RouterOS script and prints its output
- * with CRLF line ends. A pty request is granted and ignored; a shell gets a message on stderr
- * and the channel closes.
+ * with CRLF line ends. Closing the channel or the connection stops the script. A pty request
+ * is granted and ignored; a shell gets a message on stderr and the channel closes.
  */
 export function serveSession(session: Session, context: ExecContext): void {
   session.on('pty', (accept) => accept?.());
@@ -71,6 +71,9 @@ async function runExec(channel: ServerChannel, script: string, context: ExecCont
 
   const controller = new AbortController();
   channel.on('close', () => controller.abort());
+  // ssh2 emits `close` on a server channel only after its input has ended, which never
+  // happens while nothing reads it. RouterOS ignores exec input, so discard it.
+  channel.resume();
 
   let run: ScriptRun;
   try {
@@ -78,6 +81,10 @@ async function runExec(channel: ServerChannel, script: string, context: ExecCont
   } catch (error) {
     logger.error({ err: error }, 'device model failed an ssh exec');
     run = { output: '', failure: { kind: 'runtime', message: 'failure: internal error' } };
+  }
+
+  if (controller.signal.aborted) {
+    return;
   }
 
   await writeOutput(channel, consoleText(run), context);

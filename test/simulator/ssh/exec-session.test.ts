@@ -1,8 +1,9 @@
-import type { Client } from 'ssh2';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Client, ClientChannel } from 'ssh2';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import type { Fleet } from '../../../src/simulator/fleet/fleet.js';
 import { FleetFixture, passwordOf } from '../../support/fleet-fixture.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { connectSsh, execOn } from '../../support/ssh-service.js';
 
 const fixture = new FleetFixture();
@@ -30,6 +31,19 @@ function execBytes(client: Client, command: Buffer) {
   return execOn(client, command as unknown as string);
 }
 
+function openExec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
+  });
+}
+
+/** Lets the device's promise callbacks run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i += 1) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 describe('SSH exec command bytes', () => {
   // 0xF6 is `ö` in windows-1252; 0xFF, a lone 0x80 and 0xC3 before `d` are invalid UTF-8;
   // 0xC3 0xB6 is `ö` in UTF-8 and must stay two bytes.
@@ -51,4 +65,31 @@ describe('SSH exec command bytes', () => {
       expect(fleet.device('router-0001').model.identity).toBe(name.toString('latin1'));
     },
   );
+});
+
+describe('SSH exec channel close', () => {
+  const script = ':delay 30s; :put "after"; /system identity set name=after-delay';
+
+  it.each([
+    ['channel', (_client: Client, channel: { close(): void }) => channel.close()],
+    ['connection', (client: Client) => client.end()],
+  ] as const)('closing the %s aborts the script', async (_target, close) => {
+    const clock = new ManualClock();
+    const fleet = await fixture.start({ clock });
+    const model = fleet.device('router-0001').model;
+    const client = await connect(fleet);
+    const output: Buffer[] = [];
+    const channel = await openExec(client, script);
+    channel.on('data', (chunk: Buffer) => output.push(chunk));
+
+    await clock.waitForTimers(1);
+    close(client, channel);
+    await vi.waitFor(() => expect(clock.pendingTimers).toBe(0), { timeout: 5000 });
+    clock.advance(31_000);
+    await settle();
+
+    expect(model.executions).toBe(1);
+    expect(model.identity).toBe('router-0001');
+    expect(Buffer.concat(output).toString('latin1')).toBe('');
+  });
 });
