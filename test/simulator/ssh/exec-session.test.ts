@@ -2,6 +2,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import type { Fleet } from '../../../src/simulator/fleet/fleet.js';
+import { MAX_INBOUND_PACKET_BYTES } from '../../../src/simulator/ssh/packet-limit.js';
 import { FleetFixture, passwordOf } from '../../support/fleet-fixture.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { connectSsh, execOn } from '../../support/ssh-service.js';
@@ -35,6 +36,12 @@ function openExec(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.exec(command, (error, channel) => (error ? reject(error) : resolve(channel)));
   });
+}
+
+/** Builds a script of exactly `bytes` bytes that prints the length of a string literal in it. */
+function scriptOfLength(bytes: number): string {
+  const frame = ':put [:len ""]';
+  return `:put [:len "${'x'.repeat(bytes - frame.length)}"]`;
 }
 
 /** Lets the device's promise callbacks run. */
@@ -91,5 +98,35 @@ describe('SSH exec channel close', () => {
     expect(model.executions).toBe(1);
     expect(model.identity).toBe('router-0001');
     expect(Buffer.concat(output).toString('latin1')).toBe('');
+  });
+});
+
+describe('SSH exec command size', () => {
+  it('runs a 64 KiB script', async () => {
+    const fleet = await fixture.start();
+    const client = await connect(fleet);
+
+    const result = await execOn(client, scriptOfLength(64 * 1024));
+
+    expect(result.stdout).toBe(`${64 * 1024 - 14}\r\n`);
+  });
+
+  it('runs a 64 KiB script on RouterOS 6 ciphers', async () => {
+    const fleet = await fixture.start({ defaults: { version: '6.49.10' } });
+    const client = await connect(fleet);
+
+    const result = await execOn(client, scriptOfLength(64 * 1024));
+
+    expect(result.stdout).toBe(`${64 * 1024 - 14}\r\n`);
+  });
+
+  it('drops a command over 256 KiB', async () => {
+    const fleet = await fixture.start();
+    const client = await connect(fleet);
+
+    const result = execOn(client, scriptOfLength(MAX_INBOUND_PACKET_BYTES));
+
+    await expect(result).rejects.toThrow();
+    expect(fleet.device('router-0001').model.executions).toBe(0);
   });
 });
