@@ -11,6 +11,7 @@ import { RowReader } from './menu-rows.js';
 import type { ComputeContext, SeedContext } from './menu-spec.js';
 import { BOARD_KEYS, type BoardProfile, boardProfile, seededRandom } from './profiles.js';
 import type { DeviceRuntime, ScriptOutcome, ScriptSource } from './runtime.js';
+import { Scheduler } from './scheduler.js';
 import { runScriptSource } from './script-runner.js';
 import { DeviceState } from './state.js';
 import {
@@ -77,6 +78,8 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
 
   private readonly jobs: JobRunner;
 
+  private readonly scheduler: Scheduler;
+
   /** Device clock time of the last boot, in milliseconds. */
   private bootMs: number;
 
@@ -101,9 +104,20 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
     this.seedContext = { version: this.version, profile: this.profile, identity };
     this.state = new DeviceState(this.seedContext);
     const derived = new Map([['system/script/environment', () => this.environment.items()]]);
-    this.engine = new MenuEngine(this.catalog, this.state, () => this.computeContext(), derived);
+    this.engine = new MenuEngine(
+      this.catalog,
+      this.state,
+      () => this.computeContext(),
+      derived,
+      (spec) => {
+        if (spec.key === 'system/scheduler') {
+          this.scheduler.reschedule();
+        }
+      },
+    );
     this.rows = new RowReader(this.engine, this.version);
     this.jobs = new JobRunner(this);
+    this.scheduler = new Scheduler(this);
     this.host = this.createHost();
   }
 
@@ -211,6 +225,7 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
     this.globals.clear();
     this.environment.reset();
     this.bootMs = this.clock.now();
+    this.scheduler.boot();
     this.log('system,info', 'router rebooted');
   }
 
