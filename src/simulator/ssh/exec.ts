@@ -72,7 +72,7 @@ async function runExec(channel: ServerChannel, script: string, context: ExecCont
   const controller = new AbortController();
   channel.on('close', () => controller.abort());
   // ssh2 emits `close` on a server channel only after its input has ended, which never
-  // happens while nothing reads it. RouterOS ignores exec input, so discard it.
+  // happens while nothing reads it. The simulated exec takes no input, so discard it.
   channel.resume();
 
   let run: ScriptRun;
