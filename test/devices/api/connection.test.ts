@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { encodeSentence } from '../../../src/devices/api/codec.js';
 import { ApiConnection, type ApiConnectOptions } from '../../../src/devices/api/connection.js';
 import { AgentError } from '../../../src/errors.js';
 import { ANONYMOUS_CIPHERS, apiSslOptions } from '../../../src/simulator/api/tls.js';
@@ -30,6 +31,15 @@ async function service(version: string, faults: FaultName[] = [], tls?: boolean)
 }
 
 const connectOptions = apiConnectOptions;
+
+/** Starts a TCP server on loopback that handles each connection with `onConnection`. */
+async function rawServer(onConnection: (socket: Socket) => void): Promise<number> {
+  const server: Server = createServer(onConnection);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  const address = server.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
 
 async function open(options: ApiConnectOptions): Promise<ApiConnection> {
   const connection = await ApiConnection.open(options);
@@ -110,11 +120,7 @@ describe('ApiConnection reachability', () => {
 
   it('reports a server that accepts and never answers as DEVICE_UNREACHABLE', async () => {
     // The server reads and discards what it gets, so it sees the client close.
-    const server: Server = createServer((socket) => socket.resume());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const port = await rawServer((socket) => socket.resume());
 
     const error = await openError(connectOptions(port, { connectTimeoutMs: 300 }));
     expect(error.code).toBe('DEVICE_UNREACHABLE');
@@ -130,11 +136,23 @@ describe('ApiConnection reachability', () => {
 });
 
 describe('ApiConnection TLS', () => {
-  it('reports TLS to a plain API port as DEVICE_UNREACHABLE', async () => {
-    const { port } = await service('7.17');
+  // A plain API port parses the ClientHello as words whose lengths come from its random bytes,
+  // so it may wait for more bytes or give up on a reserved length byte. Each outcome is tested
+  // on its own with a server that behaves one way every time.
+  it('reports a TLS peer that never answers as DEVICE_UNREACHABLE', async () => {
+    const port = await rawServer((socket) => socket.resume());
     const tls = { rejectUnauthorized: false };
     const error = await openError(connectOptions(port, { tls, connectTimeoutMs: 300 }));
     expect(error.code).toBe('DEVICE_UNREACHABLE');
+  });
+
+  it('reports a plain API reply to TLS as TLS_FAILED', async () => {
+    const port = await rawServer((socket) => {
+      socket.once('data', () => socket.end(encodeSentence(['!fatal', 'not logged in'])));
+    });
+    const tls = { rejectUnauthorized: false };
+    const error = await openError(connectOptions(port, { tls, connectTimeoutMs: 5000 }));
+    expect(error.code).toBe('TLS_FAILED');
   });
 
   it('reports certificate mode against anonymous TLS as TLS_FAILED', async () => {
