@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ANONYMOUS_CIPHERS } from '../../../src/simulator/api/tls.js';
 import { type Fleet, startFleet } from '../../../src/simulator/fleet/fleet.js';
 import type { FleetOptions } from '../../../src/simulator/fleet/options.js';
-import { fingerprintOf } from '../../../src/simulator/ssh/host-keys.js';
+import { fingerprintOf, generateSshKeyPair } from '../../../src/simulator/ssh/host-keys.js';
 import { RawApiClient } from '../../support/api-client.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { connectSsh, execOn } from '../../support/ssh-service.js';
@@ -225,7 +225,7 @@ describe('fleet device lifecycle', () => {
 
 describe('fleet credentials', () => {
   it('accepts a key from authorized keys text', async () => {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateSshKeyPair('ed25519');
     const fleet = await start({ defaults: { authorizedKeys: `# test key\n${pair.public}\n` } });
 
     const client = await connectSsh(fleet.inventory()[0]?.ports.ssh ?? 0, {
