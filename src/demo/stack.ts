@@ -158,14 +158,7 @@ export async function controlPlaneReady(
   };
 }
 
-/**
- * Starts `routeros-sim` and returns the inventory it wrote. A start that fails before the
- * devices are ready is tried once more.
- *
- * NOTE: ssh2 1.17's `generateKeyPairSync('ed25519')` yields a key its own `parseKey` rejects
- * about once in 256 calls, which fails the simulator's first start in a new state directory.
- * The retry generates new keys.
- */
+/** Starts `routeros-sim` and returns the inventory it wrote once every device is ready. */
 async function startSimulator(
   dir: string,
   children: ChildProcesses,
@@ -185,20 +178,10 @@ async function startSimulator(
     logLevel,
   ];
 
-  for (const name of ['simulator', 'simulator-retry']) {
-    children.start(name, 'routeros-sim', args);
-    try {
-      await children.waitForLine(name, (text) => / devices ready$/.test(text), READY_TIMEOUT_MS);
-      const inventory = JSON.parse(await readFile(inventoryFile, 'utf8')) as { devices: unknown[] };
-      return inventory.devices;
-    } catch (error) {
-      if (name === 'simulator-retry' || children.exitCode(name) === null) {
-        throw error;
-      }
-    }
-  }
-
-  throw new AgentError('INTERNAL', 'the simulator did not start');
+  children.start('simulator', 'routeros-sim', args);
+  await children.waitForLine('simulator', (text) => / devices ready$/.test(text), READY_TIMEOUT_MS);
+  const inventory = JSON.parse(await readFile(inventoryFile, 'utf8')) as { devices: unknown[] };
+  return inventory.devices;
 }
 
 /** Builds the agent's configuration: plain ws:// on loopback, short timeouts, the simulated devices. */

@@ -38,8 +38,12 @@ export class ServiceListener {
     this.server = createServer((socket) => this.accept(socket));
   }
 
-  /** Starts listening and returns the port. */
+  /** Starts listening and returns the port; returns the current port when already listening. */
   listen(port = this.options.port): Promise<number> {
+    if (this.server.listening) {
+      return Promise.resolve(this.port);
+    }
+
     const { host, service } = this.options;
     return new Promise((resolve, reject) => {
       const onError = (error: Error): void => {

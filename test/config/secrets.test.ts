@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
-import ssh2 from 'ssh2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { checkConfigCommand } from '../../src/cli/commands/check-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { readDeviceCredentials, verifySecrets } from '../../src/config/secrets.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
+import { generateSshKeyPair } from '../../src/simulator/ssh/host-keys.js';
 import {
   type ConfigDirectory,
   makeConfigDirectory,
@@ -78,7 +78,7 @@ describe('readDeviceCredentials', () => {
 describe('verifySecrets', () => {
   /** Writes a configuration with one SSH device whose key is encrypted with "open sesame". */
   async function writeKeyConfig(passphrase: string): Promise<void> {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519', {
+    const pair = generateSshKeyPair('ed25519', {
       passphrase: 'open sesame',
       cipher: 'aes256-ctr',
       rounds: 16,

@@ -233,15 +233,33 @@ export class FleetDevice {
     this.logger.info({ delayMs }, 'device rebooting');
     void this.closeServers();
 
-    this.rebootTimer = this.resources.clock.setTimeout(() => {
-      this.rebootTimer = undefined;
-      this.currentState = 'stopped';
-      this.start().then(
-        () => this.logger.info('device back after reboot'),
-        (error: unknown) =>
-          this.logger.error({ err: error }, 'device failed to come back after reboot'),
-      );
-    }, delayMs);
+    this.rebootTimer = this.resources.clock.setTimeout(() => this.comeBack(1), delayMs);
+  }
+
+  /**
+   * Listens again after a reboot. A port chosen by the kernel comes from the ephemeral range,
+   * so while the device was down an outgoing connection may have taken it as its local port;
+   * listening then fails with EADDRINUSE until that connection closes, so it is retried.
+   */
+  private comeBack(attempt: number): void {
+    this.rebootTimer = undefined;
+    this.currentState = 'stopped';
+    this.start().then(
+      () => this.logger.info({ attempt }, 'device back after reboot'),
+      (error: unknown) => {
+        if (!isAddressInUse(error) || attempt >= COME_BACK_ATTEMPTS) {
+          this.logger.error({ err: error, attempt }, 'device failed to come back after reboot');
+          return;
+        }
+
+        this.logger.warn({ err: error, attempt }, 'device port in use after reboot; retrying');
+        this.currentState = 'rebooting';
+        this.rebootTimer = this.resources.clock.setTimeout(
+          () => this.comeBack(attempt + 1),
+          COME_BACK_RETRY_MS,
+        );
+      },
+    );
   }
 
   /** Resolves once the device listens; at once when it is up. */
@@ -313,4 +331,15 @@ export class FleetDevice {
       this.rebootTimer = undefined;
     }
   }
+}
+
+/** Attempts to listen again after a reboot before the device stays down: a minute in all. */
+const COME_BACK_ATTEMPTS = 300;
+
+/** Pause between attempts to listen again after a reboot, in milliseconds. */
+const COME_BACK_RETRY_MS = 200;
+
+function isAddressInUse(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return (cause as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 }

@@ -1,17 +1,19 @@
 import { type Clock, sleep, systemClock } from '../../clock.js';
 import type { ScriptHost } from '../script/host.js';
-import { type ScriptValue, toStr } from '../script/values.js';
+import type { ScriptValue } from '../script/values.js';
 import { executeApiCommand } from './api-view.js';
 import { catalogFor, type DeviceCatalog } from './command-catalog.js';
 import { runConsoleCommand } from './console-commands.js';
+import { ScriptEnvironment } from './environment.js';
 import { JobRunner } from './jobs.js';
 import { MenuEngine } from './menu-engine.js';
 import { RowReader } from './menu-rows.js';
 import type { ComputeContext, SeedContext } from './menu-spec.js';
 import { BOARD_KEYS, type BoardProfile, boardProfile, seededRandom } from './profiles.js';
 import type { DeviceRuntime, ScriptOutcome, ScriptSource } from './runtime.js';
+import { Scheduler } from './scheduler.js';
 import { runScriptSource } from './script-runner.js';
-import { DeviceState, type Item } from './state.js';
+import { DeviceState } from './state.js';
 import {
   type ApiCommand,
   type ApiCompletion,
@@ -72,7 +74,11 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
 
   private readonly state: DeviceState;
 
+  private readonly environment = new ScriptEnvironment(this.globals);
+
   private readonly jobs: JobRunner;
+
+  private readonly scheduler: Scheduler;
 
   /** Device clock time of the last boot, in milliseconds. */
   private bootMs: number;
@@ -97,10 +103,21 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
     this.catalog = catalogFor(this.version);
     this.seedContext = { version: this.version, profile: this.profile, identity };
     this.state = new DeviceState(this.seedContext);
-    const derived = new Map([['system/script/environment', () => this.environmentItems()]]);
-    this.engine = new MenuEngine(this.catalog, this.state, () => this.computeContext(), derived);
+    const derived = new Map([['system/script/environment', () => this.environment.items()]]);
+    this.engine = new MenuEngine(
+      this.catalog,
+      this.state,
+      () => this.computeContext(),
+      derived,
+      (spec) => {
+        if (spec.key === 'system/scheduler') {
+          this.scheduler.reschedule();
+        }
+      },
+    );
     this.rows = new RowReader(this.engine, this.version);
     this.jobs = new JobRunner(this);
+    this.scheduler = new Scheduler(this);
     this.host = this.createHost();
   }
 
@@ -124,14 +141,6 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
       },
       now: () => this.clock.now(),
     };
-  }
-
-  /** `/system script environment`: one item per global variable, numbered in order. */
-  private environmentItems(): Item[] {
-    return [...this.globals].map(([name, value], index) => ({
-      id: index + 1,
-      values: { name, user: 'admin', value: toStr(value) },
-    }));
   }
 
   private delay(seconds: number, signal: AbortSignal): Promise<void> {
@@ -214,7 +223,9 @@ export class RouterOsDevice implements SimulatedDevice, DeviceRuntime {
 
     this.jobs.stopAll();
     this.globals.clear();
+    this.environment.reset();
     this.bootMs = this.clock.now();
+    this.scheduler.boot();
     this.log('system,info', 'router rebooted');
   }
 

@@ -1,5 +1,5 @@
 import { formatDuration, formatScriptTime } from '../script/time.js';
-import { num, type ScriptValue, str, typeWord } from '../script/values.js';
+import { newArray, num, type ScriptValue, str, typeWord } from '../script/values.js';
 import type { PropertySpec } from './schema.js';
 import type { RouterOsVersion } from './types.js';
 
@@ -56,7 +56,12 @@ export function formatValue(
   return internal;
 }
 
-/** A property value as scripts see it from `get` and `print as-value`. */
+/**
+ * A property value as scripts see it from `get` and `print as-value`. An address list such as
+ * `/ip dns servers` is an array, which `:put` prints as `1.1.1.1;8.8.8.8`.
+ * NOTE: enum lists (`policy`, `connection-state`) still come back as comma-separated strings;
+ * whether devices return those as arrays too is not verified.
+ */
 export function scriptValueOf(property: PropertySpec | undefined, internal: string): ScriptValue {
   switch (property?.type.kind) {
     case 'bool':
@@ -69,6 +74,8 @@ export function scriptValueOf(property: PropertySpec | undefined, internal: stri
     case 'ip':
     case 'address':
       return typeWord(internal);
+    case 'ip-list':
+      return newArray(internal === '' ? [] : internal.split(',').map(typeWord));
     default:
       return str(internal);
   }

@@ -29,16 +29,21 @@ export class MenuEngine {
   /** Lists the device builds from other state when read, by menu key. */
   private readonly derivedLists: ReadonlyMap<string, () => Item[]>;
 
+  /** Called after `add`, `set`, `remove` or `move` changed a list menu. */
+  private readonly onChange: (spec: MenuSpec) => void;
+
   constructor(
     catalog: DeviceCatalog,
     state: DeviceState,
     computeContext: () => ComputeContext,
     derivedLists: ReadonlyMap<string, () => Item[]> = new Map(),
+    onChange: (spec: MenuSpec) => void = () => undefined,
   ) {
     this.catalog = catalog;
     this.state = state;
     this.computeContext = computeContext;
     this.derivedLists = derivedLists;
+    this.onChange = onChange;
   }
 
   spec(key: string): MenuSpec {
@@ -210,6 +215,7 @@ export class MenuEngine {
       list.items.splice(position, 0, item);
     }
 
+    this.onChange(spec);
     return item;
   }
 
@@ -226,6 +232,8 @@ export class MenuEngine {
       this.checkUnique(spec, values, item);
       item.values = values;
     }
+
+    this.onChange(spec);
   }
 
   setSingleton(spec: MenuSpec, input: PropertyInput): void {
@@ -244,6 +252,7 @@ export class MenuEngine {
 
     const list = this.list(spec);
     list.items = list.items.filter((item) => !items.includes(item));
+    this.onChange(spec);
   }
 
   /** Moves items before `destination`, or to the end when it is undefined. */
@@ -253,6 +262,7 @@ export class MenuEngine {
     const index = destination === undefined ? rest.length : rest.indexOf(destination);
     rest.splice(index < 0 ? rest.length : index, 0, ...items);
     list.items = rest;
+    this.onChange(spec);
   }
 
   /** Adds an item without validation, for state the device itself creates (jobs, log). */

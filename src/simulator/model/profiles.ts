@@ -115,7 +115,20 @@ export function releaseChannel(version: RouterOsVersion): string {
   return 'stable';
 }
 
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+export const MONTHS = [
+  'jan',
+  'feb',
+  'mar',
+  'apr',
+  'may',
+  'jun',
+  'jul',
+  'aug',
+  'sep',
+  'oct',
+  'nov',
+  'dec',
+];
 
 /** Release months of minor versions, `[major, minor, year, month]`, to place build times. */
 const RELEASES: ReadonlyArray<readonly [number, number, number, number]> = [

@@ -13,11 +13,7 @@ export async function runStoredScript(
   signal: AbortSignal,
   origin: Origin,
 ): Promise<void> {
-  item.values = {
-    ...item.values,
-    'run-count': String(Number(item.values['run-count'] ?? '0') + 1),
-    'last-started': formatDeviceDate(runtime.version, new Date(runtime.clock.now())),
-  };
+  recordScriptStart(runtime, item);
   const outcome = await runtime.runSource(
     { source: item.values.source ?? '', block: undefined },
     { signal, origin },
@@ -26,4 +22,13 @@ export async function runStoredScript(
   if (failure !== undefined) {
     throw outcome.trap ?? new DeviceTrap(failure.message, 3);
   }
+}
+
+/** Counts a run of a `/system script` item and sets its start time to now. */
+export function recordScriptStart(runtime: DeviceRuntime, item: Item): void {
+  item.values = {
+    ...item.values,
+    'run-count': String(Number(item.values['run-count'] ?? '0') + 1),
+    'last-started': formatDeviceDate(runtime.version, new Date(runtime.clock.now())),
+  };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../../logging.js';
 import type { DeviceFaults } from '../fleet/faults.js';
 import { ShapedWriter } from '../fleet/shaped-writer.js';
 import type { ScriptRun, SimulatedDevice } from '../model/types.js';
+import type { ExecCommands } from './exec-command.js';
 
 /**
  * `none`: like RouterOS, which sends no exit status, so clients see none; `zero`: always send
@@ -18,6 +19,8 @@ export type ExecContext = {
   clock: Clock;
   logger: Logger;
   exitStatus: ExitStatusMode;
+  /** Exact bytes of the connection's exec commands. */
+  execCommands: ExecCommands;
   /** Destroys the TCP connection at once, with no SSH disconnect message. */
   dropConnection(): void;
   /** Ends the SSH connection with a disconnect message, as a router that ends a session. */
@@ -31,9 +34,9 @@ export const SHELL_REJECTED =
   'interactive shell is not simulated; send RouterOS script as an exec command instead';
 
 /**
- * Serves one SSH session: exec runs the command string as RouterOS script and prints its
- * output with CRLF line ends. A pty request is granted and ignored; a shell gets a message on
- * stderr and the channel closes.
+ * Serves one SSH session: exec runs the command bytes as RouterOS script and prints its output
+ * with CRLF line ends. Closing the channel or the connection stops the script. A pty request
+ * is granted and ignored; a shell gets a message on stderr and the channel closes.
  */
 export function serveSession(session: Session, context: ExecContext): void {
   session.on('pty', (accept) => accept?.());
@@ -44,8 +47,9 @@ export function serveSession(session: Session, context: ExecContext): void {
     channel.close();
   });
   session.on('exec', (accept, _reject, info) => {
+    const bytes = context.execCommands.take(info.command);
     const channel = accept();
-    void runExec(channel, toBytes(info.command), context);
+    void runExec(channel, toBytes(info.command, bytes), context);
   });
 }
 
@@ -67,6 +71,9 @@ async function runExec(channel: ServerChannel, script: string, context: ExecCont
 
   const controller = new AbortController();
   channel.on('close', () => controller.abort());
+  // ssh2 emits `close` on a server channel only after its input has ended, which never
+  // happens while nothing reads it. The simulated exec takes no input, so discard it.
+  channel.resume();
 
   let run: ScriptRun;
   try {
@@ -74,6 +81,10 @@ async function runExec(channel: ServerChannel, script: string, context: ExecCont
   } catch (error) {
     logger.error({ err: error }, 'device model failed an ssh exec');
     run = { output: '', failure: { kind: 'runtime', message: 'failure: internal error' } };
+  }
+
+  if (controller.signal.aborted) {
+    return;
   }
 
   await writeOutput(channel, consoleText(run), context);
@@ -113,9 +124,11 @@ function consoleText(run: ScriptRun): string {
 }
 
 /**
- * ssh2 decodes the exec command as UTF-8; this turns it back into bytes as a latin1 string.
- * NOTE: bytes that are not valid UTF-8 arrive as U+FFFD and cannot be recovered.
+ * Returns the command as a latin1 byte string: the captured bytes when known, else ssh2's
+ * UTF-8 decoding encoded back.
+ * NOTE: without captured bytes, bytes that are not valid UTF-8 arrive as U+FFFD. That happens
+ * only under an ssh2 version whose internals `captureExecCommands` does not support.
  */
-function toBytes(command: string): string {
-  return Buffer.from(command, 'utf8').toString('latin1');
+function toBytes(decoded: string, bytes: Buffer | undefined): string {
+  return (bytes ?? Buffer.from(decoded, 'utf8')).toString('latin1');
 }

@@ -2,6 +2,8 @@ import { getDiffieHellman } from 'node:crypto';
 
 import type { Connection } from 'ssh2';
 
+import { observeProperty } from './ssh2-internals.js';
+
 /*
  * Server side of diffie-hellman-group-exchange (RFC 4419) for ssh2's server.
  *
@@ -64,17 +66,10 @@ export function enableServerGroupExchange(client: Connection): void {
     return;
   }
 
-  let current: unknown;
-  Object.defineProperty(protocol, '_kex', {
-    configurable: true,
-    enumerable: true,
-    get: () => current,
-    set: (kex: unknown) => {
-      current = kex;
-      if (isGroupExchange(kex)) {
-        serveGroupExchange(kex);
-      }
-    },
+  observeProperty(protocol, '_kex', (kex) => {
+    if (isGroupExchange(kex)) {
+      serveGroupExchange(kex);
+    }
   });
 }
 

@@ -26,11 +26,36 @@ const KEY_FILES = { rsa: 'ssh_host_rsa_key', ed25519: 'ssh_host_ed25519_key' } a
 /** Bits of generated RSA host keys. */
 const RSA_BITS = 2048;
 
+/** Attempts before `generateSshKeyPair` gives up; one bad key in 256 makes 8 in a row unheard of. */
+const KEY_ATTEMPTS = 8;
+
+/**
+ * Generates an OpenSSH key pair that ssh2 can parse back. ssh2 1.17's own Ed25519 generator
+ * writes a private key its `parseKey` rejects as malformed about once in 600 calls (measured
+ * here: 5 in 3,000), so a key that does not parse is replaced by a new one.
+ */
+export function generateSshKeyPair(
+  kind: keyof HostKeySet,
+  encryption?: { passphrase: string; cipher: string; rounds: number },
+): { private: string; public: string } {
+  for (let attempt = 1; ; attempt++) {
+    const options = encryption ?? {};
+    const pair =
+      kind === 'rsa'
+        ? utils.generateKeyPairSync('rsa', { bits: RSA_BITS, ...options })
+        : utils.generateKeyPairSync('ed25519', options);
+    const parsed = utils.parseKey(pair.private, encryption?.passphrase);
+    if (!(parsed instanceof Error) || attempt >= KEY_ATTEMPTS) {
+      return pair;
+    }
+  }
+}
+
 /** Generates a fresh RSA and Ed25519 host key pair. */
 export function generateHostKeys(): HostKeySet {
   return {
-    rsa: toHostKey(utils.generateKeyPairSync('rsa', { bits: RSA_BITS }).private, 'rsa'),
-    ed25519: toHostKey(utils.generateKeyPairSync('ed25519').private, 'ed25519'),
+    rsa: toHostKey(generateSshKeyPair('rsa').private, 'rsa'),
+    ed25519: toHostKey(generateSshKeyPair('ed25519').private, 'ed25519'),
   };
 }
 
@@ -75,10 +100,7 @@ async function loadOrCreate(directory: string, kind: keyof HostKeySet): Promise<
 }
 
 async function create(directory: string, kind: keyof HostKeySet): Promise<HostKey> {
-  const pair =
-    kind === 'rsa'
-      ? utils.generateKeyPairSync('rsa', { bits: RSA_BITS })
-      : utils.generateKeyPairSync('ed25519');
+  const pair = generateSshKeyPair(kind);
   await writeFile(join(directory, KEY_FILES[kind]), pair.private, { mode: 0o600 });
   return toHostKey(pair.private, kind);
 }

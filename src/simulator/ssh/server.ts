@@ -11,8 +11,11 @@ import { ServiceListener } from '../service-listener.js';
 import { profileAlgorithms, profileHostKeys, type SshProfile } from './algorithms.js';
 import { authenticate } from './auth.js';
 import { type ExitStatusMode, serveSession } from './exec.js';
+import { captureExecCommands } from './exec-command.js';
 import { enableServerGroupExchange } from './group-exchange.js';
 import type { HostKeySet } from './host-keys.js';
+import { raiseInboundPacketLimit } from './packet-limit.js';
+import { SSH2_VERSION } from './ssh2-internals.js';
 
 /** The software version RouterOS puts in its SSH identification string. */
 export const ROUTEROS_SSH_IDENT = 'ROSSSH';
@@ -49,6 +52,9 @@ export class SshServer {
   private ssh: Ssh2Server | undefined;
 
   private hostKeys: HostKeySet;
+
+  /** Set once the warning about unsupported ssh2 internals was logged. */
+  private warnedUnsupported = false;
 
   constructor(options: SshServerOptions) {
     this.options = options;
@@ -117,6 +123,15 @@ export class SshServer {
     let user: string | undefined;
 
     enableServerGroupExchange(client);
+    if (!raiseInboundPacketLimit(client) && !this.warnedUnsupported) {
+      this.warnedUnsupported = true;
+      logger.warn(
+        { ssh2Version: SSH2_VERSION },
+        'ssh2 version not supported by the packet limit patch, exec commands over 35000 bytes fail',
+      );
+    }
+
+    const execCommands = captureExecCommands(client);
     client.on('error', (error) => logger.debug({ err: error }, 'ssh connection failed'));
     client.on('authentication', (context) => {
       user = authenticate(context, users, faults, logger) ?? user;
@@ -125,6 +140,7 @@ export class SshServer {
       client.on('session', (accept) => {
         serveSession(accept(), {
           ...this.options,
+          execCommands,
           dropConnection: () => socket?.destroy(),
           disconnect: () => client.end(),
         });

@@ -1,15 +1,15 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import ssh2, { type ParsedKey } from 'ssh2';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { ANONYMOUS_CIPHERS } from '../../../src/simulator/api/tls.js';
 import { type Fleet, startFleet } from '../../../src/simulator/fleet/fleet.js';
 import type { FleetOptions } from '../../../src/simulator/fleet/options.js';
-import { fingerprintOf } from '../../../src/simulator/ssh/host-keys.js';
+import { fingerprintOf, generateSshKeyPair } from '../../../src/simulator/ssh/host-keys.js';
 import { RawApiClient } from '../../support/api-client.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { connectSsh, execOn } from '../../support/ssh-service.js';
@@ -206,6 +206,34 @@ describe('fleet device lifecycle', () => {
     expect(await probe(device.ports.api)).toBe('connected');
   });
 
+  it('comes back once its port is free again', async () => {
+    const clock = new ManualClock();
+    const fleet = await start({ clock, defaults: { rebootDelayMs: 300 } });
+    const device = fleet.device('router-0001');
+    const port = device.ports.api;
+    device.reboot();
+    await vi.waitFor(async () => expect(await probe(port)).toBe('ECONNREFUSED'));
+
+    // Something else takes the port while the device is down. An outgoing connection whose
+    // kernel-chosen local port is the device's port has the same effect, but a test cannot
+    // make the kernel choose it.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+
+    const backUp = device.whenUp();
+    clock.advance(300);
+    await vi.waitFor(() => expect(device.state).toBe('rebooting'));
+    const heldBy = await probe(port);
+
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    clock.advance(200);
+    await backUp;
+
+    expect(heldBy).toBe('connected');
+    expect(device.state).toBe('up');
+    expect(await probe(port)).toBe('connected');
+  });
+
   it('drops SSH sessions on reboot', async () => {
     const fleet = await start({ defaults: { rebootDelayMs: 100 } });
     const device = fleet.device('router-0001');
@@ -225,7 +253,7 @@ describe('fleet device lifecycle', () => {
 
 describe('fleet credentials', () => {
   it('accepts a key from authorized keys text', async () => {
-    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const pair = generateSshKeyPair('ed25519');
     const fleet = await start({ defaults: { authorizedKeys: `# test key\n${pair.public}\n` } });
 
     const client = await connectSsh(fleet.inventory()[0]?.ports.ssh ?? 0, {

@@ -79,6 +79,17 @@ describe('commands', () => {
     expect(run.output).toBe('north\r\n');
   });
 
+  test('address list property gets an array', async () => {
+    const source = [
+      '/ip dns set servers=1.1.1.1,8.8.8.8',
+      ':put [/ip dns get servers]',
+      ':put [:typeof [/ip dns get servers]]',
+      ':put [:len [/ip dns get servers]]',
+      ':put [:pick [/ip dns get servers] 1]',
+    ].join('\n');
+    expect(await output(source)).toBe('1.1.1.1;8.8.8.8\narray\n2\n8.8.8.8\n');
+  });
+
   test('local is scoped to its block', async () => {
     expect(await output('{ :local inner 1 }\n:put [:typeof $inner]')).toBe('nothing\n');
   });

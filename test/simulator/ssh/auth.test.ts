@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SHELL_REJECTED } from '../../../src/simulator/ssh/exec.js';
 import {
   fingerprintOf,
+  generateSshKeyPair,
   loadOrCreateHostKeys,
   replaceHostKeys,
 } from '../../../src/simulator/ssh/host-keys.js';
@@ -29,10 +30,7 @@ afterEach(async () => {
 });
 
 function userKey(type: 'rsa' | 'ed25519') {
-  const pair =
-    type === 'rsa'
-      ? utils.generateKeyPairSync('rsa', { bits: 2048 })
-      : utils.generateKeyPairSync('ed25519');
+  const pair = generateSshKeyPair(type);
   const parsed = utils.parseKey(pair.public) as ParsedKey;
   return { privateKey: pair.private, publicKey: parsed };
 }

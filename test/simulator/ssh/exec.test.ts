@@ -132,6 +132,15 @@ describe('OpenSSH client', () => {
     expect(result.stdout).toBe('router-0001\r\n');
   });
 
+  it('runs a 64 KiB script', async () => {
+    const fleet = await fixture.start({ defaults: { keyFile: join(keyDirectory, 'id') } });
+    const script = `:put [:len "${'x'.repeat(64 * 1024 - 14)}"]`;
+
+    const result = await openSsh(fleet, script);
+
+    expect(result.stdout).toBe(`${64 * 1024 - 14}\r\n`);
+  });
+
   it('fails when the key is not authorized', async () => {
     const fleet = await fixture.start();
 

@@ -9,6 +9,7 @@ import {
   type SeedValues,
 } from '../menu-spec.js';
 import { buildTime, formatDeviceDate, releaseChannel } from '../profiles.js';
+import { normalizeSchedule, withNextRun } from '../schedule-time.js';
 import { BOOL, integer, oneOf, type PropertySpec, readOnly, STRING, TIME } from '../schema.js';
 import type { RouterOsVersion } from '../types.js';
 
@@ -173,6 +174,8 @@ const scheduler = defineMenu({
     COMMENT,
     DISABLED,
   ],
+  onWrite: normalizeSchedule,
+  compute: withNextRun,
 });
 
 const script = defineMenu({
