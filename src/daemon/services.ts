@@ -113,7 +113,7 @@ function createUplink(
         );
       }
 
-      scheduler.accept(job);
+      return scheduler.accept(job);
     },
     cancel: async (jobId) => {
       scheduler.cancel(jobId);

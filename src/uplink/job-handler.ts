@@ -38,8 +38,13 @@ export class JobHandler {
         siteId: this.options.siteId,
         now: clock.now(),
       });
-      await this.options.intake({ ...job, receivedAt: clock.now() });
-      logger.info({ jobId: job.id, launchAt: job.launchAt }, 'job stored');
+      const outcome = await this.options.intake({ ...job, receivedAt: clock.now() });
+      if (outcome === 'duplicate') {
+        logger.info({ jobId: job.id }, 'job offered again; already stored');
+      } else {
+        logger.info({ jobId: job.id, launchAt: job.launchAt }, 'job stored');
+      }
+
       this.options.observer?.offer?.({ jobId: job.id, result: 'accepted' });
       return { type: 'job_accepted', jobId: job.id };
     } catch (error) {

@@ -19,10 +19,11 @@ export type UplinkOutbox = {
 
 /**
  * Commits a verified job to the store. It resolves only once the job is durable; the uplink
- * then sends `job_accepted`. A replay with identical content resolves too, and a replay with
- * different content throws an AgentError whose code the uplink sends as the rejection.
+ * then sends `job_accepted`. A replay with identical content resolves too, with `duplicate`
+ * when the intake can tell, and a replay with different content throws an AgentError whose
+ * code the uplink sends as the rejection.
  */
-export type JobIntake = (job: Job) => Promise<void>;
+export type JobIntake = (job: Job) => Promise<'accepted' | 'duplicate' | undefined>;
 
 /** Cancels a stored job's runs that have not finished; throws `JOB_NOT_FOUND` for unknown ids. */
 export type JobCancel = (jobId: string) => Promise<void>;

@@ -51,7 +51,7 @@ export async function startTestAgent(options: TestAgentOptions): Promise<TestAge
     keys: options.keys,
     intake: async (job: Job) => {
       intakeCalls.push(job.id);
-      store.acceptJob(job);
+      return store.acceptJob(job);
     },
     cancel: async (jobId) => {
       store.jobs.cancel(jobId, TEST_DEVICES, clock.now());

@@ -125,7 +125,7 @@ describe('uplink certificate checks', () => {
       agentVersion: 'x',
       devices: () => [],
       keys: [key],
-      intake: async () => {},
+      intake: async () => undefined,
       cancel: async () => {},
       outbox: { read: () => [], acknowledge: () => {}, acknowledgedSeq: () => 0 },
       outboxId: randomUUID(),
