@@ -83,3 +83,27 @@ export function classifyOutput(output: string): RunError | undefined {
   const last = lines.at(-1);
   return last === undefined ? undefined : classifyErrorText(last);
 }
+
+/**
+ * Moves an error position that falls after the last line of `script` back to the end of the
+ * script. Transports that append a marker line to a script get such positions when the script
+ * leaves something open (a bracket, a string), so the parser reaches the marker line.
+ */
+export function clampToScript(error: RunError, script: string): RunError {
+  const lines = script.split(/\r\n|\r|\n/);
+  const lastLine = lines.length;
+  if (error.line === undefined || error.line <= lastLine) {
+    return error;
+  }
+
+  const column = (lines.at(-1)?.length ?? 0) + 1;
+  return {
+    ...error,
+    line: lastLine,
+    column,
+    message: error.message.replace(
+      /\(line \d+ column \d+\)/,
+      `(line ${lastLine} column ${column})`,
+    ),
+  };
+}

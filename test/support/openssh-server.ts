@@ -12,8 +12,11 @@ const run = promisify(execFile);
 /** Path of OpenSSH's server, as Debian's openssh-server installs it. */
 export const SSHD_PATH = '/usr/sbin/sshd';
 
-/** Runs an exec command's bytes and returns what the channel prints. */
-export type CommandHandler = (command: Buffer) => Promise<Buffer> | Buffer;
+/**
+ * Runs an exec command's bytes and returns what the channel prints. `signal` aborts when the
+ * SSH channel closes before the reply is written.
+ */
+export type CommandHandler = (command: Buffer, signal: AbortSignal) => Promise<Buffer> | Buffer;
 
 export type OpenSshServerOptions = {
   handleCommand: CommandHandler;
@@ -37,7 +40,8 @@ export type OpenSshServer = {
 /**
  * The ForceCommand program. It reads SSH_ORIGINAL_COMMAND as bytes from /proc/self/environ
  * (process.env would decode it as UTF-8 and lose bytes of other code pages), sends them to the
- * test process over a Unix socket and prints the reply.
+ * test process over a Unix socket and prints the reply. sshd closes its stdin when the client
+ * closes the channel; the program then exits, which closes the socket and aborts the command.
  */
 const FORCE_COMMAND_SOURCE = `
 import { readFileSync } from 'node:fs';
@@ -53,13 +57,20 @@ for (let start = 0, environ = readFileSync('/proc/self/environ'); start < enviro
   start = end + 1;
 }
 
+// A length prefix ends the command, so the socket stays open both ways: the test process sees it
+// close when this program exits early.
 const socket = connect(process.argv[2]);
-socket.on('connect', () => socket.end(command));
+const length = Buffer.alloc(4);
+length.writeUInt32BE(command.length);
+socket.on('connect', () => socket.write(Buffer.concat([length, command])));
 socket.pipe(process.stdout);
 socket.on('error', (error) => {
   process.stderr.write('force command failed: ' + error.message + '\\r\\n');
   process.exitCode = 1;
 });
+socket.on('close', () => process.stdin.destroy());
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
 `;
 
 /**
@@ -69,9 +80,9 @@ socket.on('error', (error) => {
 export async function startOpenSshServer(options: OpenSshServerOptions): Promise<OpenSshServer> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'edge-sshd-'));
   const commands: Buffer[] = [];
-  const relay = await startCommandRelay(path.join(dir, 'exec.sock'), async (command) => {
+  const relay = await startCommandRelay(path.join(dir, 'exec.sock'), async (command, signal) => {
     commands.push(command);
-    return options.handleCommand(command);
+    return options.handleCommand(command, signal);
   });
 
   try {
@@ -196,13 +207,22 @@ async function freePort(): Promise<number> {
 }
 
 function startCommandRelay(socketPath: string, handle: CommandHandler): Promise<Server> {
-  // Half-open: the ForceCommand program ends its side after the command, and the reply follows.
-  const server = createServer({ allowHalfOpen: true }, (socket: Socket) => {
-    const chunks: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const server = createServer((socket: Socket) => {
+    let received = Buffer.alloc(0);
+    let started = false;
+    const controller = new AbortController();
     socket.on('error', () => undefined);
-    socket.on('end', () => {
-      void Promise.resolve(handle(Buffer.concat(chunks))).then(
+    socket.on('close', () => controller.abort());
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const length = received.length >= 4 ? received.readUInt32BE(0) : undefined;
+      if (started || length === undefined || received.length < 4 + length) {
+        return;
+      }
+
+      started = true;
+      const command = received.subarray(4, 4 + length);
+      void Promise.resolve(handle(command, controller.signal)).then(
         (output) => socket.end(output),
         (error: unknown) => socket.end(`relay failed: ${String(error)}\r\n`),
       );

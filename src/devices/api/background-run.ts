@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Clock, sleep } from '../../clock.js';
 import { AgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { classifyOutput } from '../classify.js';
+import { clampToScript, classifyOutput } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { fromByteString } from '../encoding.js';
 import type { RunError } from '../types.js';
@@ -83,7 +83,7 @@ export async function runInBackground(
   await cleanUp(options, fileName, marker);
   const result = outcome(ranToEnd, file);
   if (result.error !== undefined) {
-    result.error = withinScript(result.error, fromByteString(scriptBytes, options.codePage));
+    result.error = clampToScript(result.error, fromByteString(scriptBytes, options.codePage));
   }
 
   return result;
@@ -95,9 +95,10 @@ async function waitForJob(jobId: string, options: BackgroundRunOptions): Promise
   let pauseMs = FIRST_POLL_MS;
 
   for (;;) {
+    // The poll is short, so it runs without the signal: an abort is seen during the pause, and
+    // the job is removed at once instead of after a `/cancel` for the poll.
     const jobs = await connection.command(['/system/script/job/print', `?.id=${jobId}`], {
       timeoutMs: options.commandTimeoutMs,
-      signal,
     });
     if (jobs.rows.length === 0) {
       return;
@@ -203,28 +204,4 @@ async function removeQuietly(options: BackgroundRunOptions, command: string, id:
   } catch (error) {
     options.logger.warn({ err: error, command, id }, 'temporary item of a run not removed');
   }
-}
-
-/**
- * Moves an error position that falls after the script's last line, into the appended marker
- * line, back to the end of the script: something the script left open (a bracket, a string)
- * made the parser reach the marker.
- */
-function withinScript(error: RunError, script: string): RunError {
-  const lines = script.split(/\r\n|\r|\n/);
-  const lastLine = lines.length;
-  if (error.line === undefined || error.line <= lastLine) {
-    return error;
-  }
-
-  const column = (lines.at(-1)?.length ?? 0) + 1;
-  return {
-    ...error,
-    line: lastLine,
-    column,
-    message: error.message.replace(
-      /\(line \d+ column \d+\)/,
-      `(line ${lastLine} column ${column})`,
-    ),
-  };
 }

@@ -1,16 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Client, ClientChannel } from 'ssh2';
 
 import { AgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { classifyOutput } from '../classify.js';
+import { clampToScript, classifyOutput } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { decodeBytes, encodeText } from '../encoding.js';
-import { failedResult, resultFromOutput, toRunError } from '../result.js';
+import { failedResult, type RunTimes, toRunError } from '../result.js';
 import type {
   DeviceConfig,
   DeviceFacts,
   DeviceSession,
   OpenSession,
+  RunError,
   RunOptions,
   ScriptResult,
   SessionContext,
@@ -27,6 +30,14 @@ const FACTS_SCRIPT = [
   ':put ("architecture=" . [/system resource get architecture-name])',
   ':put ("identity=" . [/system identity get name])',
 ].join('\r\n');
+
+/**
+ * Largest script sent as one exec request, in bytes. The request must fit one SSH packet, and
+ * RFC 4253 only guarantees packets with 32768 bytes of payload; ssh2-based servers reject
+ * anything larger and close the connection.
+ * NOTE: RouterOS's own limit is not documented; OpenSSH accepts up to 256 KiB.
+ */
+export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
 
 /** Result of an exec: its decoded output and, when it did not end by itself, the reason. */
 type ExecOutcome = { output: string; failure?: AgentError };
@@ -48,7 +59,8 @@ export const openSshSession: OpenSession = async (device, context) => {
 
 /**
  * A RouterOS device over SSH exec: every run is one exec request whose command is the script
- * itself. Results are classified by output text, because RouterOS sends no exit status.
+ * with an end marker line appended. Results are classified by output text, because RouterOS
+ * sends no exit status.
  */
 class SshSession implements DeviceSession {
   readonly device: DeviceConfig;
@@ -62,13 +74,20 @@ class SshSession implements DeviceSession {
   /** Set by `identify`, which `openSshSession` awaits before returning the session. */
   private knownFacts: DeviceFacts | undefined;
 
+  /** Set by `close`; a second call returns at once. */
   private closed = false;
+
+  /** Set when the SSH connection has closed, by `close` or by the device. */
+  private disconnected = false;
 
   constructor(device: DeviceConfig, client: Client, context: SessionContext, logger: Logger) {
     this.device = device;
     this.client = client;
     this.context = context;
     this.logger = logger;
+    client.once('close', () => {
+      this.disconnected = true;
+    });
   }
 
   get facts(): DeviceFacts {
@@ -94,11 +113,17 @@ class SshSession implements DeviceSession {
     const startedAt = this.context.clock.now();
     const times = () => ({ startedAt, finishedAt: this.context.clock.now() });
 
-    let command: Buffer;
+    let encoded: Buffer;
     try {
-      command = encodeText(script, this.device.codePage);
+      encoded = encodeText(script, this.device.codePage);
     } catch (error) {
       return failedResult(toRunError(error), times());
+    }
+
+    const marker = `edge-agent-end-${randomBytes(6).toString('hex')}`;
+    const command = Buffer.concat([encoded, endMarkerLine(marker)]);
+    if (command.length > MAX_EXEC_SCRIPT_BYTES) {
+      return failedResult(this.tooLong(command.length), times());
     }
 
     this.logger.debug({ bytes: command.length }, 'SSH run started');
@@ -107,7 +132,7 @@ class SshSession implements DeviceSession {
       return failedResult(toRunError(outcome.failure), times(), outcome.output);
     }
 
-    return resultFromOutput(outcome.output, times());
+    return resultWithMarker(outcome.output, marker, script, times());
   }
 
   async exportConfig(options: RunOptions): Promise<string> {
@@ -128,7 +153,8 @@ class SshSession implements DeviceSession {
   }
 
   close(): Promise<void> {
-    if (this.closed) {
+    if (this.closed || this.disconnected) {
+      this.closed = true;
       return Promise.resolve();
     }
 
@@ -223,6 +249,13 @@ class SshSession implements DeviceSession {
     }
   }
 
+  private tooLong(bytes: number): RunError {
+    return {
+      code: 'UNSUPPORTED',
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_EXEC_SCRIPT_BYTES} bytes one SSH exec request carries safely; nothing was sent, so use the api or api-ssl transport for this script`,
+    };
+  }
+
   private execRefused(error: Error): AgentError {
     return new AgentError(
       'UNSUPPORTED',
@@ -246,6 +279,50 @@ class SshSession implements DeviceSession {
       { details: { deviceId: this.device.id, timeoutMs } },
     );
   }
+}
+
+/**
+ * The line appended to every script: it prints a marker once the script ran to its end, which
+ * is the only sign of success SSH gives, because RouterOS prints an `:error` message like any
+ * other output and sends no exit status. Two line ends come first, so that a trailing `\` in
+ * the script joins an empty line, not the marker.
+ */
+function endMarkerLine(marker: string): Buffer {
+  return Buffer.from(`\r\n\r\n:put "${marker}"\r\n`, 'latin1');
+}
+
+/**
+ * Builds the result of a run from output that ends with the marker when the script ran to its
+ * end. Without the marker the run failed: the last line is the device's error text.
+ */
+function resultWithMarker(
+  output: string,
+  marker: string,
+  script: string,
+  times: RunTimes,
+): ScriptResult {
+  const markerAt = output.lastIndexOf(`${marker}\r\n`);
+  if (markerAt !== -1 && output.slice(markerAt + marker.length + 2).trim() === '') {
+    return {
+      status: 'succeeded',
+      output: output.slice(0, markerAt),
+      outputCaptured: true,
+      ...times,
+    };
+  }
+
+  const lastLine = output
+    .split(/\r\n|\r|\n/)
+    .filter((line) => line.trim() !== '')
+    .at(-1);
+  const error = classifyOutput(output) ?? {
+    code: 'SCRIPT_FAILED',
+    message:
+      lastLine === undefined
+        ? 'the script stopped before its end without printing an error'
+        : `the script stopped before its end: ${lastLine.trim()}`,
+  };
+  return failedResult(clampToScript(error, script), times, output);
 }
 
 function parseFacts(device: DeviceConfig, output: string): DeviceFacts {

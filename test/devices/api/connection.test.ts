@@ -9,6 +9,7 @@ import type { FaultName } from '../../../src/simulator/fleet/faults.js';
 import { apiConnectOptions } from '../../support/api-connection.js';
 import { startApiService } from '../../support/api-service.js';
 import { ManualClock } from '../../support/manual-clock.js';
+import { closedPort } from '../../support/ports.js';
 
 const cleanups: Array<() => unknown> = [];
 
@@ -48,15 +49,6 @@ async function openError(options: ApiConnectOptions): Promise<AgentError> {
   }
 
   throw new Error('expected the connection to fail');
-}
-
-/** A TCP port on loopback that refuses connections: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 describe('ApiConnection login', () => {
