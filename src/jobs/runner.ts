@@ -10,6 +10,7 @@ import type { RunOutcome, StoredJob } from '../store/types.js';
 import { ActiveRuns } from './active-runs.js';
 import type { ReadCredentials, RunEnvironment } from './execute-run.js';
 import { RunSlots, type Ticket } from './run-slots.js';
+import type { Run } from './types.js';
 
 export type RunnerOptions = {
   store: Store;
@@ -234,7 +235,11 @@ export class Runner {
         return 'done';
       }
 
-      if (!store.runs.start(job.id, deviceId, clock.now())) {
+      const startedAt = clock.now();
+      const started = await store.groupCommit.write(`starting run ${ticket.key}`, () =>
+        store.runs.start(job.id, deviceId, startedAt),
+      );
+      if (!started) {
         return 'done';
       }
     } catch (error) {
@@ -248,33 +253,47 @@ export class Runner {
 
     logger.info({ transport: device.transport }, 'run started');
     const { outcome, released } = await this.activeRuns.execute(ticket, device, logger);
-    this.record(ticket, outcome, logger);
+    await this.record(ticket, outcome, logger);
     // The ticket, and with it the device, is released only once the transport let go.
     await released;
     return 'done';
   }
 
-  /** Writes a run's outcome; on a store failure keeps it and writes it again later. */
-  private record(ticket: Ticket, outcome: RunOutcome, logger: Logger): void {
+  /**
+   * Writes a run's outcome, sharing the commit with other results of the same moment; on a
+   * store failure keeps it and writes it again later.
+   */
+  private async record(ticket: Ticket, outcome: RunOutcome, logger: Logger): Promise<void> {
+    const { store } = this.options;
     try {
-      const run = this.options.store.runs.finish(ticket.job.id, ticket.deviceId, outcome);
-      logger.info(
-        { state: outcome.state, reasonCode: outcome.reasonCode, outputBytes: outcome.outputBytes },
-        'run finished',
+      const run = await store.groupCommit.write(`recording run ${ticket.key}`, () =>
+        store.runs.finish(ticket.job.id, ticket.deviceId, outcome),
       );
-      if (run === undefined) {
-        logger.warn('the run was no longer running when its result arrived; result dropped');
-      }
-
-      this.applyMaxErrors(ticket.job);
+      this.recorded(ticket, outcome, run, logger);
     } catch (error) {
-      logger.error(
-        { err: error },
-        'run result not stored because the store write failed; retrying later',
-      );
-      this.unsaved.set(ticket.key, { ticket, outcome });
-      this.blockUntilRetry();
+      this.keepUnsaved(ticket, outcome, logger, error);
     }
+  }
+
+  private recorded(ticket: Ticket, outcome: RunOutcome, run: Run | undefined, logger: Logger) {
+    logger.info(
+      { state: outcome.state, reasonCode: outcome.reasonCode, outputBytes: outcome.outputBytes },
+      'run finished',
+    );
+    if (run === undefined) {
+      logger.warn('the run was no longer running when its result arrived; result dropped');
+    }
+
+    this.applyMaxErrors(ticket.job);
+  }
+
+  private keepUnsaved(ticket: Ticket, outcome: RunOutcome, logger: Logger, error: unknown) {
+    logger.error(
+      { err: error },
+      'run result not stored because the store write failed; retrying later',
+    );
+    this.unsaved.set(ticket.key, { ticket, outcome });
+    this.blockUntilRetry();
   }
 
   /** Skips the job's remaining runs once `maxErrors` of its runs failed. */
@@ -320,6 +339,7 @@ export class Runner {
     }, this.options.storeRetryMs ?? 5000);
   }
 
+  /** Writes the outcomes whose write failed, each in a transaction of its own. */
   private writeUnsaved(): void {
     // A write that fails again puts its entry back, so iterate over a copy.
     const entries = [...this.unsaved.values()];
@@ -327,7 +347,12 @@ export class Runner {
 
     for (const { ticket, outcome } of entries) {
       const logger = this.logger.child({ jobId: ticket.job.id, deviceId: ticket.deviceId });
-      this.record(ticket, outcome, logger);
+      try {
+        const run = this.options.store.runs.finish(ticket.job.id, ticket.deviceId, outcome);
+        this.recorded(ticket, outcome, run, logger);
+      } catch (error) {
+        this.keepUnsaved(ticket, outcome, logger, error);
+      }
     }
   }
 
