@@ -152,7 +152,8 @@ export class Runs {
 
   /**
    * Recomputes the job's verdict from its runs with `decideVerdict` and records a change. A job
-   * that has not been launched is `pending` whatever its runs are.
+   * that has not been launched, or that has a run still pending or running, is `pending`; only
+   * then are all its run states read.
    */
   refreshVerdict(jobId: string, now: number): JobVerdict | undefined {
     const job = this.statements.verdict.get(jobId);
@@ -161,7 +162,9 @@ export class Runs {
     }
 
     const verdict =
-      job.launched_at === null ? 'pending' : decideVerdict(this.statements.states.all(jobId));
+      job.launched_at === null || this.statements.unfinished.get(jobId) !== undefined
+        ? 'pending'
+        : decideVerdict(this.statements.states.all(jobId));
     // Runs never leave a final state, so a verdict never returns to pending once decided.
     if (verdict !== job.verdict && verdict !== 'pending') {
       this.statements.setVerdict.run(verdict, now, jobId);
@@ -203,6 +206,11 @@ function prepareRunStatements({ db }: StoreContext) {
     running: db.prepare<[], RunRow>("SELECT * FROM runs WHERE state = 'running'"),
     states: db
       .prepare<[string], RunState>('SELECT DISTINCT state FROM runs WHERE job_id = ?')
+      .pluck(),
+    unfinished: db
+      .prepare<[string], number>(
+        "SELECT 1 FROM runs INDEXED BY runs_job_state WHERE job_id = ? AND state IN ('pending', 'running') LIMIT 1",
+      )
       .pluck(),
     failedCount: db
       .prepare<[string], number>(
