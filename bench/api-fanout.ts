@@ -170,6 +170,7 @@ function summarize(repetition: FanoutRepetition, devices: number) {
     wallMs: round(repetition.wallMs, 0),
     cpuMs: round(repetition.cpuMs, 0),
     cpuPerRunMs: round(repetition.cpuMs / devices, 3),
+    eventLoopUtilization: round(repetition.eventLoopUtilization, 2),
     states,
   };
 }

@@ -44,6 +44,8 @@ export type FanoutRepetition = {
   wallMs: number;
   /** CPU time of this process over the same interval, user and system, in milliseconds. */
   cpuMs: number;
+  /** Share of the interval the event loop was busy, from 0 to 1. */
+  eventLoopUtilization: number;
   runs: StoredRunSummary[];
 };
 
@@ -100,6 +102,7 @@ async function runOnce(
 ): Promise<FanoutRepetition> {
   const job = benchmarkJob(script, systemClock.now());
   const cpuBefore = process.cpuUsage();
+  const loopBefore = performance.eventLoopUtilization();
   const started = performance.now();
 
   scheduler.accept(job);
@@ -107,13 +110,19 @@ async function runOnce(
 
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
+  const loop = performance.eventLoopUtilization(loopBefore);
   const runs = store.runs.list(job.id).map((run) => ({
     deviceId: run.deviceId,
     state: run.state,
     ...(run.reasonCode === undefined ? {} : { reasonCode: run.reasonCode }),
     output: run.output ?? run.reasonMessage ?? '',
   }));
-  return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, runs };
+  return {
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    eventLoopUtilization: loop.utilization,
+    runs,
+  };
 }
 
 main().catch((error: unknown) => {
