@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
-import { encodeSentence, SentenceDecoder } from '../src/simulator/api/codec.js';
+import { encodeSentence, SentenceDecoder } from '../src/devices/api/codec.js';
 import { readPasswordFile } from '../src/simulator/fleet/credentials.js';
 import { startFleet } from '../src/simulator/fleet/fleet.js';
 

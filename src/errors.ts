@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'SKIPPED',
   'INTERRUPTED',
   'BACKUP_FAILED',
+  'AGENT_STOPPING',
 
   // The SQLite store.
   'STORE_CORRUPT',

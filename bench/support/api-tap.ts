@@ -1,6 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-import { SentenceDecoder } from '../../src/simulator/api/codec.js';
+import { SentenceDecoder } from '../../src/devices/api/codec.js';
 
 /** The sentences of RouterOS API connections, as seen between client and device. */
 export type ApiConversation = {

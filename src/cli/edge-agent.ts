@@ -6,6 +6,7 @@ const COMMANDS: CommandTable = {
   'check-config': async () => (await import('./commands/check-config.js')).checkConfigCommand,
   devices: async () => (await import('./commands/devices.js')).devicesCommand,
   exec: async () => (await import('./commands/exec.js')).execCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
 };
 
 runProgram('edge-agent', COMMANDS);

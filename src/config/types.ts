@@ -50,7 +50,10 @@ export type RunDefaults = {
   runTimeoutMs: number;
   /** Output stored per run; longer output keeps its head and tail. Default 262 144 bytes. */
   outputCapBytes: number;
-  /** Time running scripts get to finish when the agent stops. Default 30 000 ms. */
+  /**
+   * Time running scripts get to finish when the agent stops. Default 5 000 ms, which keeps the
+   * whole stop under the 10 s that RouterOS and the systemd unit allow.
+   */
   shutdownDrainMs: number;
 };
 

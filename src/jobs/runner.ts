@@ -52,7 +52,8 @@ export class Runner {
 
   private readonly slots = new RunSlots();
 
-  private readonly devices: ReadonlyMap<string, DeviceConfig>;
+  /** The inventory by device id; replaced whole by `setInventory`, never changed in place. */
+  private devices: ReadonlyMap<string, DeviceConfig>;
 
   private readonly activeRuns: ActiveRuns;
 
@@ -93,6 +94,15 @@ export class Runner {
   /** Device ids of the inventory, in configuration order. */
   get inventory(): string[] {
     return [...this.devices.keys()];
+  }
+
+  /**
+   * Replaces the inventory, as on a configuration reload. Running runs keep the device settings
+   * they started with. A queued run whose device is gone fails with DEVICE_NOT_FOUND when its
+   * turn comes, and `all` jobs launched later see the new inventory.
+   */
+  setInventory(devices: readonly DeviceConfig[]): void {
+    this.devices = new Map(devices.map((device) => [device.id, device]));
   }
 
   /** Runs currently executing on devices. */

@@ -17,7 +17,14 @@ import { type BackoffOptions, backoffDelayMs } from './backoff.js';
 import { JobHandler } from './job-handler.js';
 import { StatusSender } from './status-sender.js';
 import { checkUplinkUrl, tlsClientOptions, type UplinkTlsOptions } from './tls.js';
-import type { JobCancel, JobIntake, UplinkOutbox, UplinkState, UplinkStatus } from './types.js';
+import type {
+  JobCancel,
+  JobIntake,
+  UplinkObserver,
+  UplinkOutbox,
+  UplinkState,
+  UplinkStatus,
+} from './types.js';
 
 /** Maximum wait for `welcome` after sending `hello`, in milliseconds. */
 const WELCOME_TIMEOUT_MS = 15_000;
@@ -44,6 +51,8 @@ export type UplinkOptions = UplinkTlsOptions & {
   /** Most status events unacknowledged at once. Default and upper bound 256. */
   window?: number;
   backoff?: BackoffOptions;
+  /** Callbacks on offers and reconnects, for metrics. */
+  observer?: UplinkObserver;
   clock?: Clock;
   logger?: Logger;
 };
@@ -109,6 +118,7 @@ export class UplinkClient {
       logger: this.logger,
       intake: options.intake,
       cancel: options.cancel,
+      ...(options.observer === undefined ? {} : { observer: options.observer }),
     });
   }
 
@@ -354,6 +364,7 @@ export class UplinkClient {
     this.status.nextAttemptAt = this.clock.now() + delayMs;
     this.setState('backoff');
     this.logger.info({ delayMs, attempt: this.status.failedAttempts }, 'reconnecting after delay');
+    this.options.observer?.reconnecting?.(delayMs);
 
     this.retryTimer = this.clock.setTimeout(() => {
       this.retryTimer = undefined;

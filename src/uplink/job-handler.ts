@@ -5,7 +5,7 @@ import { offeredJobId, verifyJobOffer } from '../protocol/job-offer.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { AgentFrame } from '../protocol/messages.js';
 import type { VerificationKey } from '../protocol/signing.js';
-import type { JobCancel, JobIntake } from './types.js';
+import type { JobCancel, JobIntake, UplinkObserver } from './types.js';
 
 export type JobHandlerOptions = {
   siteId: string;
@@ -14,6 +14,7 @@ export type JobHandlerOptions = {
   logger: Logger;
   intake: JobIntake;
   cancel: JobCancel;
+  observer?: UplinkObserver;
 };
 
 /**
@@ -39,6 +40,7 @@ export class JobHandler {
       });
       await this.options.intake({ ...job, receivedAt: clock.now() });
       logger.info({ jobId: job.id, launchAt: job.launchAt }, 'job stored');
+      this.options.observer?.offer?.({ jobId: job.id, result: 'accepted' });
       return { type: 'job_accepted', jobId: job.id };
     } catch (error) {
       logger.warn({ err: error, jobId }, 'job offer rejected');
@@ -46,9 +48,11 @@ export class JobHandler {
       // Only a fault of the offer itself is final. A store failure (disk full, locked) is
       // reported as an error, so the control plane offers the job again on the next connection.
       if (jobId === undefined || !reply.code.startsWith('JOB_')) {
+        this.options.observer?.offer?.({ jobId, result: 'error', code: reply.code });
         return { ...reply, inReplyTo: 'job_offer', ...(jobId === undefined ? {} : { jobId }) };
       }
 
+      this.options.observer?.offer?.({ jobId, result: 'rejected', code: reply.code });
       return {
         type: 'job_rejected',
         jobId,

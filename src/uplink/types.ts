@@ -44,3 +44,19 @@ export type UplinkStatus = {
   unacknowledged: number;
   acknowledgedSeq: number;
 };
+
+/** What became of one job offer: stored, rejected for good, or left open after an error. */
+export type OfferOutcome =
+  | { jobId: string; result: 'accepted' }
+  | { jobId: string | undefined; result: 'rejected' | 'error'; code: ErrorCode };
+
+/**
+ * Callbacks on uplink events, for metrics. Each is optional, runs synchronously and must not
+ * throw.
+ */
+export type UplinkObserver = {
+  /** A job offer was handled. */
+  offer?(outcome: OfferOutcome): void;
+  /** The link closed or an attempt failed, and a new attempt is scheduled after `delayMs`. */
+  reconnecting?(delayMs: number): void;
+};

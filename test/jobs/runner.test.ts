@@ -286,13 +286,7 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
     expect(engine.store.runs.get(job.id, id)?.reasonCode).toBe('INTERRUPTED');
   });
 
-  // TODO: over SSH, connectSsh leaves the ssh2 client without an error listener after a failed
-  // connect, so a late client error (ECONNRESET after a rejected login, "Connection lost before
-  // handshake" after a connect timeout) is an uncaught exception. These two run over SSH once
-  // the transport handles it.
-  const skipOverSsh = transport === 'ssh';
-
-  it.skipIf(skipOverSsh)('reports a silent device as unreachable', async () => {
+  it('reports a silent device as unreachable', async () => {
     const engine = await engineWith({
       transport,
       devices: 1,
@@ -308,7 +302,7 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
     expect(engine.scriptRuns(id)).toBe(0);
   });
 
-  it.skipIf(skipOverSsh)('reports rejected login', async () => {
+  it('reports rejected login', async () => {
     const engine = await engineWith({
       transport,
       devices: 1,

@@ -1,7 +1,7 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from 'node:tls';
 
-import { encodeSentence, SentenceDecoder } from '../../src/simulator/api/codec.js';
+import { encodeSentence, SentenceDecoder } from '../../src/devices/api/codec.js';
 
 /**
  * A bare RouterOS API client for tests: sends sentences as given and returns every reply

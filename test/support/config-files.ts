@@ -7,6 +7,9 @@ import { stringify } from 'yaml';
 /** An Ed25519 public key (base64 SPKI) whose private key was discarded; configs only parse it. */
 export const TEST_SIGNING_KEY = 'MCowBQYDK2VwAyEAZkpFcKaURp9DvdhcR2CMAFvlwSPhxLfk5LQnLAwZ+C0=';
 
+/** The key id of TEST_SIGNING_KEY: the first 16 hex digits of SHA-256 over its raw bytes. */
+export const TEST_SIGNING_KEY_ID = '499d3537377c4f54';
+
 export const TEST_SITE_ID = '6f1d2c1e-8a4b-4c55-9d3e-2b7f0a9c1d42';
 
 /** A configuration file's contents, typed loosely enough for tests to break it. */
@@ -24,7 +27,7 @@ export function minimalConfig(): TestConfig {
     controlPlane: {
       url: 'wss://127.0.0.1:1/agent',
       tokenFile: 'secrets/token',
-      jobSigningKey: { keyId: 'test-key', publicKey: TEST_SIGNING_KEY },
+      jobSigningKey: { keyId: TEST_SIGNING_KEY_ID, publicKey: TEST_SIGNING_KEY },
     },
     deviceDefaults: { username: 'automation', passwordFile: 'secrets/password' },
     devices: [{ id: 'r1', host: '127.0.0.1' }],

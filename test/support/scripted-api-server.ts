@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
-import { encodeSentence, SentenceDecoder } from '../../src/simulator/api/codec.js';
+import { encodeSentence, SentenceDecoder } from '../../src/devices/api/codec.js';
 
 /** One command a client sent after login: its words without `.tag`, and the tag. */
 export type ScriptedRequest = { words: string[]; tag: string | undefined };

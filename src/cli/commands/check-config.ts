@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
-
 import { loadConfig, resolveConfigFile } from '../../config/load.js';
 import { verifySecrets } from '../../config/secrets.js';
-import { errorMessage, isAgentError } from '../../errors.js';
+import { checkStartupRules } from '../../daemon/startup-rules.js';
+import { isAgentError } from '../../errors.js';
 import { type Command, EXIT } from '../command.js';
+import { parseConfigOption } from './config-option.js';
 
 const USAGE = `Usage: edge-agent check-config [--config FILE]
 
@@ -20,26 +20,14 @@ export const checkConfigCommand: Command = {
   summary: 'validate the configuration and its secret files without starting',
 
   async main(argv) {
-    let values: { config?: string | undefined; help?: boolean | undefined };
-    try {
-      ({ values } = parseArgs({
-        args: [...argv],
-        options: { config: { type: 'string' }, help: { type: 'boolean' } },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (error) {
-      process.stderr.write(`edge-agent check-config: ${errorMessage(error)}\n\n${USAGE}`);
-      return EXIT.usage;
-    }
-
-    if (values.help === true) {
-      process.stdout.write(USAGE);
-      return EXIT.ok;
+    const options = parseConfigOption('check-config', argv, USAGE);
+    if (typeof options === 'number') {
+      return options;
     }
 
     try {
-      const config = await loadConfig(resolveConfigFile(values.config));
+      const config = await loadConfig(resolveConfigFile(options.config));
+      checkStartupRules(config);
       await verifySecrets(config);
       process.stdout.write(
         `configuration ${config.sourceFile} is valid: site ${config.siteId}, ${config.devices.length} device(s)\n`,

@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { Channel, Connector, Receiver, RouterOSAPI, Transmitter } from 'node-routeros';
 
 import { AgentError } from '../../errors.js';
-import { encodeWord, SentenceDecoder } from '../../simulator/api/codec.js';
 import { type ApiTrap, ApiTrapError, toApiTrap } from './api-trap.js';
+import { encodeWord, SentenceDecoder } from './codec.js';
 import { connectionFailure, failConnection, reportDroppedReply } from './connection-state.js';
 import type {
   ChannelInternals,

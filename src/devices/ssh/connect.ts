@@ -36,9 +36,15 @@ export async function connectSsh(device: DeviceConfig, context: SessionContext):
   const check: HostKeyCheck = {};
   const config = connectConfig(device, context, check);
 
+  // ssh2 can emit several errors for one failed connection, some after `destroy()`, so the
+  // listener stays for the client's whole life: the first error rejects the connect, later ones
+  // only reach the debug log. Without a listener, an error event ends the process.
   const ready = new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve());
-    client.once('error', (error) => reject(connectFailure(device, error, check)));
+    client.on('error', (error) => {
+      context.logger.debug({ err: error }, 'SSH connection failed');
+      reject(connectFailure(device, error, check));
+    });
     client.once('close', () => reject(closedBeforeReady(device)));
   });
 
@@ -57,9 +63,6 @@ export async function connectSsh(device: DeviceConfig, context: SessionContext):
     throw error;
   }
 
-  client.on('error', (error) => {
-    context.logger.debug({ err: error }, 'SSH connection failed');
-  });
   return client;
 }
 

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 
 import type { Clock } from '../../clock.js';
+import { type DecoderLimits, encodeSentence, SentenceDecoder } from '../../devices/api/codec.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { DeviceFaults } from '../fleet/faults.js';
@@ -14,7 +15,6 @@ import {
   type SimulatedDevice,
 } from '../model/types.js';
 import { versionFeatures } from '../version-features.js';
-import { type DecoderLimits, encodeSentence, SentenceDecoder } from './codec.js';
 import { runLogin } from './login.js';
 import { type ApiRequest, attributeValue, isQuery, parseRequest, replyWords } from './request.js';
 

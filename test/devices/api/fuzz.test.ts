@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { systemClock } from '../../../src/clock.js';
 import { ApiTrapError } from '../../../src/devices/api/api-trap.js';
+import { encodeLength, encodeSentence, encodeWord } from '../../../src/devices/api/codec.js';
 import { ApiConnection } from '../../../src/devices/api/connection.js';
 import { AgentError } from '../../../src/errors.js';
 import { createSilentLogger } from '../../../src/logging.js';
-import { encodeLength, encodeSentence, encodeWord } from '../../../src/simulator/api/codec.js';
 import { seededRandom } from '../../../src/simulator/model/profiles.js';
 import {
   type ScriptedApiServer,

@@ -4,9 +4,9 @@ import { RouterOSAPI } from 'node-routeros';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ApiTrapError } from '../../../src/devices/api/api-trap.js';
+import { encodeSentence, SentenceDecoder } from '../../../src/devices/api/codec.js';
 import { ApiConnection, type ApiConnectOptions } from '../../../src/devices/api/connection.js';
 import { applyNodeRouterosFixes } from '../../../src/devices/api/node-routeros-fixes.js';
-import { encodeSentence, SentenceDecoder } from '../../../src/simulator/api/codec.js';
 import type { FaultName } from '../../../src/simulator/fleet/faults.js';
 import { apiConnectOptions } from '../../support/api-connection.js';
 import { startApiService } from '../../support/api-service.js';

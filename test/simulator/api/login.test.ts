@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { encodeSentence } from '../../../src/simulator/api/codec.js';
+import { encodeSentence } from '../../../src/devices/api/codec.js';
 import { challengeResponse } from '../../../src/simulator/fleet/users.js';
 import { RawApiClient } from '../../support/api-client.js';
 import { startApiService, TEST_PASSWORD, TEST_USER } from '../../support/api-service.js';

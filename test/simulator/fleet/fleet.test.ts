@@ -11,6 +11,7 @@ import { type Fleet, startFleet } from '../../../src/simulator/fleet/fleet.js';
 import type { FleetOptions } from '../../../src/simulator/fleet/options.js';
 import { fingerprintOf } from '../../../src/simulator/ssh/host-keys.js';
 import { RawApiClient } from '../../support/api-client.js';
+import { ManualClock } from '../../support/manual-clock.js';
 import { connectSsh, execOn } from '../../support/ssh-service.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -184,7 +185,9 @@ describe('fleet device lifecycle', () => {
   });
 
   it('reboots on the reboot fault', async () => {
-    const fleet = await start({ defaults: { faults: ['reboot'], rebootDelayMs: 300 } });
+    // The reboot delay runs on a manual clock, so the device stays down until the test moves it.
+    const clock = new ManualClock();
+    const fleet = await start({ clock, defaults: { faults: ['reboot'], rebootDelayMs: 300 } });
     const device = fleet.device('router-0001');
     const client = await connectApi(device.ports.api);
     await client.call(['/login', '=name=admin', `=password=${await passwordOf(fleet)}`]);
@@ -192,7 +195,10 @@ describe('fleet device lifecycle', () => {
     client.send(['/system/resource/print']);
     const reply = await client.next();
     const whileDown = await probe(device.ports.api);
-    await device.whenUp();
+    const backUp = device.whenUp();
+    await clock.waitForTimers();
+    clock.advance(300);
+    await backUp;
 
     expect(reply).toBeUndefined();
     expect(whileDown).toBe('ECONNREFUSED');

@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-
-import { isAgentError } from '../../../src/errors.js';
 import {
   decodeLength,
   encodeLength,
   encodeSentence,
   encodeWord,
   SentenceDecoder,
-} from '../../../src/simulator/api/codec.js';
+} from '../../../src/devices/api/codec.js';
+import { isAgentError } from '../../../src/errors.js';
 
 /** Length prefixes at each form boundary, as the RouterOS API documents them. */
 const BOUNDARIES: ReadonlyArray<readonly [length: number, prefix: string]> = [

@@ -1,0 +1,121 @@
+import { constants } from 'node:os';
+
+import { EXIT } from '../cli/command.js';
+import { loadConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/types.js';
+import { errorMessage, isAgentError } from '../errors.js';
+import { createLogger, type Logger } from '../logging.js';
+import { Agent, StartupError } from './agent.js';
+import { stopBudgetMs } from './shutdown.js';
+
+/** Extra time the watchdog allows past the stop budget for closing sockets and the store. */
+const WATCHDOG_SLACK_MS = 1000;
+
+/** Time the process may take to exit by itself after a clean stop before it is ended. */
+const EXIT_GRACE_MS = 1000;
+
+/** Stream for the daemon's one-line startup failures; the log goes to standard output. */
+export type DaemonIo = { stderr: NodeJS.WritableStream };
+
+/**
+ * Runs the agent as the process's daemon until SIGTERM or SIGINT, and returns the exit code.
+ * It is 0 after a clean stop, 2 when the configuration is missing or invalid, and 1 when the
+ * agent could not start for another reason (the store, the status port). A second SIGTERM or
+ * SIGINT exits at once with 128 plus the signal number. SIGHUP reloads the device inventory.
+ * An unhandled rejection or exception is logged and exits with 1, so the service manager
+ * restarts the agent.
+ */
+export async function runDaemon(configFile: string, io: DaemonIo): Promise<number> {
+  let logger: Logger | undefined;
+  const crash = (kind: string) => (error: unknown) => {
+    if (logger === undefined) {
+      io.stderr.write(`edge-agent run: ${kind}: ${errorStack(error)}\n`);
+    } else {
+      logger.fatal({ err: error }, kind);
+    }
+
+    process.exit(EXIT.failed);
+  };
+  process.on('unhandledRejection', crash('unhandled rejection'));
+  process.on('uncaughtException', crash('uncaught exception'));
+
+  let config: AgentConfig;
+  try {
+    config = await loadConfig(configFile);
+  } catch (error) {
+    io.stderr.write(`edge-agent run: ${describe(error)}\n`);
+    return EXIT.usage;
+  }
+
+  logger = createLogger({ name: 'edge-agent', level: config.logLevel });
+  let agent: Agent;
+  try {
+    agent = await Agent.start({ config, logger });
+  } catch (error) {
+    const phase = error instanceof StartupError ? error.phase : 'resources';
+    const cause = error instanceof StartupError ? error.cause : error;
+    logger.fatal({ err: cause, phase }, 'agent not started');
+    io.stderr.write(`edge-agent run: ${describe(cause)}\n`);
+    return phase === 'config' ? EXIT.usage : EXIT.failed;
+  }
+
+  await waitForStop(agent, config, logger);
+  // Sockets a transport did not close could keep the loop alive; the stop is complete anyway.
+  setTimeout(() => {
+    logger?.warn('handles still open after the stop; exiting');
+    process.exit(EXIT.ok);
+  }, EXIT_GRACE_MS).unref();
+  return EXIT.ok;
+}
+
+/**
+ * Resolves once the agent stopped after the first SIGTERM or SIGINT. Handles SIGHUP until then.
+ */
+function waitForStop(agent: Agent, config: AgentConfig, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    let stopping = false;
+
+    const onStopSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second stop signal; exiting at once');
+        process.exit(128 + (constants.signals[signal] ?? 0));
+      }
+
+      stopping = true;
+      const budgetMs = stopBudgetMs(config.runs.shutdownDrainMs) + WATCHDOG_SLACK_MS;
+      setTimeout(() => {
+        logger.error({ budgetMs }, 'stop took longer than its budget; exiting');
+        process.exit(EXIT.failed);
+      }, budgetMs).unref();
+
+      agent.stop(signal).then(
+        () => {
+          process.off('SIGHUP', onReload);
+          resolve();
+        },
+        (error: unknown) => {
+          logger.fatal({ err: error }, 'stop failed');
+          process.exit(EXIT.failed);
+        },
+      );
+    };
+    const onReload = (): void => {
+      logger.info('SIGHUP received; reloading the inventory');
+      agent.reload().catch((error: unknown) => {
+        logger.error({ err: error }, 'reload failed; inventory unchanged');
+      });
+    };
+
+    process.on('SIGTERM', onStopSignal);
+    process.on('SIGINT', onStopSignal);
+    process.on('SIGHUP', onReload);
+  });
+}
+
+function describe(error: unknown): string {
+  return isAgentError(error) ? `${error.code}: ${error.message}` : errorStack(error);
+}
+
+function errorStack(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : errorMessage(error);
+}

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type AgentSite, startAgentSite, statusGet, waitUntil } from '../support/agent-site.js';
+import {
+  ChildProcesses,
+  daemonStatusUrl,
+  logRecords,
+  startDaemon,
+  waitForLog,
+} from '../support/daemon.js';
+
+type StatusBody = {
+  devices: Array<{ id: string }>;
+  runningRuns: number;
+  uplink: { connected: boolean };
+};
+
+let site: AgentSite;
+let children: ChildProcesses;
+let statusUrl: string;
+/** Both simulated devices as the simulator lists them. */
+let inventory: Array<Record<string, unknown>>;
+
+const status = async (): Promise<StatusBody> =>
+  (await statusGet(statusUrl, '/status')).body as StatusBody;
+
+const deviceIds = async (): Promise<string[]> => (await status()).devices.map((d) => d.id);
+
+beforeAll(async () => {
+  site = await startAgentSite([{ id: 'r1' }, { id: 'r2' }]);
+  inventory = site.baseConfig().devices as Array<Record<string, unknown>>;
+  await site.writeConfig({ devices: inventory.slice(0, 1) });
+  children = new ChildProcesses();
+  startDaemon(children, 'agent', site.configFile);
+  statusUrl = await daemonStatusUrl(children, 'agent');
+  await waitUntil(async () => (await status()).uplink.connected, 10_000, 'uplink connection');
+}, 60_000);
+
+afterAll(async () => {
+  await children?.stopAll();
+  await site?.stop();
+});
+
+describe('edge-agent run on SIGHUP', () => {
+  it('applies a valid inventory', async () => {
+    await site.writeConfig({ devices: inventory });
+
+    children.signal('agent', 'SIGHUP');
+    const record = await waitForLog(children, 'agent', 'inventory reloaded');
+
+    expect(record.added).toEqual(['r2']);
+    expect(record.removed).toEqual([]);
+    expect(await deviceIds()).toEqual(['r1', 'r2']);
+  });
+
+  it('keeps the inventory on invalid file', async () => {
+    await site.writeConfig({ devices: [{ id: 'not valid!', host: '127.0.0.1' }] });
+
+    children.signal('agent', 'SIGHUP');
+    const record = await waitForLog(children, 'agent', 'reload failed; inventory unchanged');
+    const readiness = (await statusGet(statusUrl, '/readyz')).body as {
+      ready: boolean;
+      config: { reloadError: { code: string } | null };
+    };
+
+    expect((record.err as { code?: string }).code).toBe('CONFIG_INVALID');
+    expect(await deviceIds()).toEqual(['r1', 'r2']);
+    expect(readiness.ready).toBe(true);
+    expect(readiness.config.reloadError?.code).toBe('CONFIG_INVALID');
+    expect(children.exitCode('agent')).toBeNull();
+  });
+
+  it('keeps running runs through a reload', async () => {
+    const scriptId = await site.launchScript(':delay 2s\r\n:put "survived the reload"');
+    await waitUntil(async () => (await status()).runningRuns === 2, 10_000, 'runs start');
+    await site.writeConfig({ devices: inventory.slice(0, 1) });
+
+    children.signal('agent', 'SIGHUP');
+    await waitUntil(() => reloads().length === 2, 10_000, 'second reload');
+    await waitUntil(async () => (await job(scriptId)).job.verdict !== 'pending', 15_000, 'verdict');
+    const { runs } = await job(scriptId);
+
+    expect(reloads()[1]?.removed).toEqual(['r2']);
+    expect(await deviceIds()).toEqual(['r1']);
+    expect(runs.map((run) => [run.deviceId, run.state])).toEqual([
+      ['r1', 'succeeded'],
+      ['r2', 'succeeded'],
+    ]);
+    expect(runs[1]?.output).toContain('survived the reload');
+  });
+});
+
+/** Returns the `inventory reloaded` log records so far. */
+function reloads(): Array<Record<string, unknown>> {
+  return logRecords(children, 'agent').filter((record) => record.msg === 'inventory reloaded');
+}
+
+async function job(scriptId: string): Promise<{
+  job: { verdict: string };
+  runs: Array<{ deviceId: string; state: string; output: string | null }>;
+}> {
+  return (await statusGet(statusUrl, `/jobs/${scriptId}`)).body as Awaited<ReturnType<typeof job>>;
+}
