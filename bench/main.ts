@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { apiFanout } from './api-fanout.js';
+import { outboxReplay } from './outbox-replay.js';
 import { sshFanout } from './ssh-fanout.js';
 import { storeResults } from './store-results.js';
 import { REPOSITORY_ROOT } from './support/child-module.js';
@@ -20,7 +21,7 @@ import {
 } from './support/report.js';
 
 /** Every benchmark, in the order a full run takes them. */
-export const BENCHMARKS: readonly Benchmark[] = [apiFanout, sshFanout, storeResults];
+export const BENCHMARKS: readonly Benchmark[] = [apiFanout, sshFanout, storeResults, outboxReplay];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -26,15 +26,28 @@ export type ChildModule = {
  * transpiles it on the fly.
  */
 export function childModule(modulePath: string): ChildModule {
+  const profile = profileArguments();
   if (!FROM_SOURCE) {
-    return { script: path.join(REPOSITORY_ROOT, 'dist', `${modulePath}.js`), execArgv: [] };
+    return { script: path.join(REPOSITORY_ROOT, 'dist', `${modulePath}.js`), execArgv: profile };
   }
 
   const loader = path.join(REPOSITORY_ROOT, 'test/support/typescript-loader.mjs');
   return {
     script: path.join(REPOSITORY_ROOT, `${modulePath}.ts`),
-    execArgv: ['--import', loader],
+    execArgv: [...profile, '--import', loader],
   };
+}
+
+/**
+ * With `BENCH_PROFILE_DIR` set, every child process writes a V8 CPU profile there when it exits
+ * (`node --cpu-prof`), to be opened in Chrome DevTools. Node refuses `--cpu-prof` in
+ * NODE_OPTIONS, so the benchmarks pass it themselves.
+ */
+function profileArguments(): string[] {
+  const directory = process.env.BENCH_PROFILE_DIR;
+  return directory === undefined || directory === ''
+    ? []
+    : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(directory)}`];
 }
 
 /** Returns the whole `node` argument list that runs `modulePath` with `args`. */
