@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { apiFanout } from './api-fanout.js';
+import { footprint } from './footprint.js';
 import { outboxReplay } from './outbox-replay.js';
 import { sshFanout } from './ssh-fanout.js';
 import { storeResults } from './store-results.js';
@@ -21,7 +22,13 @@ import {
 } from './support/report.js';
 
 /** Every benchmark, in the order a full run takes them. */
-export const BENCHMARKS: readonly Benchmark[] = [apiFanout, sshFanout, storeResults, outboxReplay];
+export const BENCHMARKS: readonly Benchmark[] = [
+  apiFanout,
+  sshFanout,
+  storeResults,
+  outboxReplay,
+  footprint,
+];
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -44,17 +44,31 @@ export function descendantMemory(root: number): TreeMemory {
   const total: TreeMemory = { rss: 0, pss: 0, processes: 0 };
 
   for (const pid of processTree(root).slice(1)) {
-    const rollup = readProc(`/proc/${pid}/smaps_rollup`);
-    if (rollup === undefined) {
+    const memory = readMemory(pid);
+    if (memory.processes === 0) {
       continue;
     }
 
-    total.rss += kibField(rollup, 'Rss') * 1024;
-    total.pss += kibField(rollup, 'Pss') * 1024;
+    total.rss += memory.rss;
+    total.pss += memory.pss;
     total.processes += 1;
   }
 
   return total;
+}
+
+/** Reads the RSS and PSS of one process from /proc/PID/smaps_rollup; zeros once it exited. */
+export function readMemory(pid: number): TreeMemory {
+  const rollup = readProc(`/proc/${pid}/smaps_rollup`);
+  if (rollup === undefined) {
+    return { rss: 0, pss: 0, processes: 0 };
+  }
+
+  return {
+    rss: kibField(rollup, 'Rss') * 1024,
+    pss: kibField(rollup, 'Pss') * 1024,
+    processes: 1,
+  };
 }
 
 /** Samples the memory of a process's descendants every `intervalMs`, keeping the peaks. */
