@@ -9,9 +9,9 @@ import { parseArgs } from 'node:util';
 
 import { apiFanout } from './api-fanout.js';
 import { footprint } from './footprint.js';
-import { outboxReplay } from './outbox-replay.js';
+import { simulatorCapacity } from './simulator-capacity.js';
 import { sshFanout } from './ssh-fanout.js';
-import { storeResults } from './store-results.js';
+import { store } from './store.js';
 import { REPOSITORY_ROOT } from './support/child-module.js';
 import { describeMachine } from './support/machine.js';
 import {
@@ -25,9 +25,9 @@ import {
 export const BENCHMARKS: readonly Benchmark[] = [
   apiFanout,
   sshFanout,
-  storeResults,
-  outboxReplay,
+  store,
   footprint,
+  simulatorCapacity,
 ];
 
 async function main(): Promise<number> {

@@ -13,7 +13,6 @@ import type { RunOutcome } from '../src/store/types.js';
 import { benchmarkJob } from './support/bench-job.js';
 import {
   type BenchMode,
-  type Benchmark,
   type BenchmarkReport,
   type Check,
   type Log,
@@ -30,15 +29,9 @@ export type StoreResultsParams = {
   batchSize: number;
 };
 
-const SIZES: Record<BenchMode, StoreResultsParams> = {
+export const SIZES: Record<BenchMode, StoreResultsParams> = {
   full: { devices: 1000, jobs: 10, batchSize: 100 },
   quick: { devices: 1000, jobs: 2, batchSize: 100 },
-};
-
-export const storeResults: Benchmark = {
-  name: 'store-results',
-  title: 'Run results stored per second, synchronous=FULL',
-  run: (mode, log) => runStoreResults(SIZES[mode], log),
 };
 
 type WriteMode = 'transaction per result' | 'group commit';
@@ -71,7 +64,7 @@ export async function runStoreResults(
     const grouped = median(rates['group commit']);
     return {
       name: 'store-results',
-      title: storeResults.title,
+      title: 'Run results stored per second, synchronous=FULL',
       metrics: [
         { name: 'results/s, one transaction each', value: round(single, 0), unit: '/s' },
         {
