@@ -65,6 +65,9 @@ export class Runner {
 
   private stopping = false;
 
+  /** Result writes in progress; `stop` waits for them before it writes what failed again. */
+  private readonly recording = new Set<Promise<void>>();
+
   /** Resolvers of `whenIdle`, called once no ticket is waiting, queued, running or unsaved. */
   private idleWaiters: Array<() => void> = [];
 
@@ -182,6 +185,7 @@ export class Runner {
       await Promise.race([drained, sleep(clock, 2 * limits.commandTimeoutMs)]);
     }
 
+    await Promise.all(this.recording);
     this.writeUnsaved();
     if (this.retryTimer !== undefined) {
       this.options.clock.clearTimeout(this.retryTimer);
@@ -207,42 +211,54 @@ export class Runner {
     }
   }
 
-  /** Runs a ticket through the global queue and frees its device afterwards. Never rejects. */
+  /**
+   * Runs a ticket through the global queue and frees its device once its result is stored.
+   * Never rejects.
+   */
   private async runTicket(ticket: Ticket): Promise<void> {
-    let result: 'done' | 'retry' = 'done';
+    let retry = false;
 
     try {
-      result = await this.queue.add(() => this.execute(ticket));
+      const execution = await this.queue.add(() => this.execute(ticket));
+      retry = execution === 'retry';
+      if (execution !== 'retry') {
+        await execution.recorded;
+      }
     } catch (error) {
       const ids = { jobId: ticket.job.id, deviceId: ticket.deviceId };
       this.logger.error({ err: error, ...ids }, 'run task failed');
     } finally {
-      this.slots.release(ticket, result === 'retry');
+      this.slots.release(ticket, retry);
       this.pump();
       this.checkIdle();
     }
   }
 
-  /** Runs one ticket. Returns `retry` when the store could not record the start. */
-  private async execute(ticket: Ticket): Promise<'done' | 'retry'> {
+  /**
+   * Runs one ticket. Returns `retry` when the store could not record the start, and otherwise
+   * the write of the run's result, which the caller awaits outside the queue: the next run
+   * takes the queue place at once, and its start shares one commit with this result.
+   */
+  private async execute(ticket: Ticket): Promise<'retry' | { recorded: Promise<void> }> {
+    const done = { recorded: Promise.resolve() };
     const { job, deviceId } = ticket;
     const { store, clock } = this.options;
     const logger = this.logger.child({ jobId: job.id, deviceId });
     const device = this.devices.get(deviceId);
 
     if (this.stopping) {
-      return 'done';
+      return done;
     }
 
     try {
       if (device === undefined) {
         store.runs.settlePending(job.id, DEVICE_MISSING_REASON, clock.now(), [deviceId]);
-        return 'done';
+        return done;
       }
 
       if (clock.now() >= job.expiresAt) {
         store.runs.settlePending(job.id, EXPIRED_REASON, clock.now(), [deviceId]);
-        return 'done';
+        return done;
       }
 
       const startedAt = clock.now();
@@ -250,7 +266,7 @@ export class Runner {
         store.runs.start(job.id, deviceId, startedAt),
       );
       if (!started) {
-        return 'done';
+        return done;
       }
     } catch (error) {
       logger.error(
@@ -263,10 +279,12 @@ export class Runner {
 
     logger.info({ transport: device.transport }, 'run started');
     const { outcome, released } = await this.activeRuns.execute(ticket, device, logger);
-    await this.record(ticket, outcome, logger);
-    // The ticket, and with it the device, is released only once the transport let go.
+    const recorded = this.record(ticket, outcome, logger);
+    this.recording.add(recorded);
+    void recorded.finally(() => this.recording.delete(recorded));
+    // The queue place, and later the device, are released only once the transport let go.
     await released;
-    return 'done';
+    return { recorded };
   }
 
   /**
