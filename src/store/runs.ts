@@ -71,11 +71,12 @@ export class Runs {
    */
   start(jobId: string, deviceId: string, now: number): boolean {
     return writeTransaction(this.context, `starting run ${jobId}/${deviceId}`, () => {
-      if (this.statements.start.run(now, jobId, deviceId).changes === 0) {
+      const row = this.statements.start.get(now, jobId, deviceId);
+      if (row === undefined) {
         return false;
       }
 
-      this.appendRunEvent(jobId, deviceId, now);
+      this.appendEventOf(row, now);
       return true;
     });
   }
@@ -87,11 +88,12 @@ export class Runs {
   finish(jobId: string, deviceId: string, outcome: RunOutcome): Run | undefined {
     return writeTransaction(this.context, `recording run ${jobId}/${deviceId}`, () => {
       const parameters = finishParameters(jobId, deviceId, outcome);
-      if (this.statements.finish.run(parameters).changes === 0) {
+      const row = this.statements.finishReturning.get(parameters);
+      if (row === undefined) {
         return undefined;
       }
 
-      const run = this.appendRunEvent(jobId, deviceId, outcome.finishedAt);
+      const run = this.appendEventOf(row, outcome.finishedAt);
       this.refreshVerdict(jobId, outcome.finishedAt);
       return run;
     });
@@ -180,8 +182,13 @@ export class Runs {
       throw new Error(`run ${jobId}/${deviceId} vanished inside its own transaction`);
     }
 
+    return this.appendEventOf(row, now);
+  }
+
+  /** Appends the `run.updated` event of a run row read or returned after its change. */
+  private appendEventOf(row: RunRow, now: number): Run {
     const run = runFromRow(row, false);
-    this.outbox.append({ type: 'run.updated', jobId, run }, now);
+    this.outbox.append({ type: 'run.updated', jobId: row.job_id, run }, now);
     return runFromRow(row);
   }
 }
@@ -220,11 +227,15 @@ function prepareRunStatements({ db }: StoreContext) {
     insert: db.prepare<[string, string]>(
       "INSERT OR IGNORE INTO runs (job_id, device_id, state, revision) VALUES (?, ?, 'pending', 1)",
     ),
-    start: db.prepare<[number, string, string]>(
-      "UPDATE runs SET state = 'running', started_at = ?, revision = revision + 1 WHERE job_id = ? AND device_id = ? AND state = 'pending'",
+    // RETURNING gives the changed row to the outbox event without reading it again.
+    start: db.prepare<[number, string, string], RunRow>(
+      "UPDATE runs SET state = 'running', started_at = ?, revision = revision + 1 WHERE job_id = ? AND device_id = ? AND state = 'pending' RETURNING *",
     ),
     finish: db.prepare<[FinishParameters]>(
       `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'running'`,
+    ),
+    finishReturning: db.prepare<[FinishParameters], RunRow>(
+      `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'running' RETURNING *`,
     ),
     settle: db.prepare<[FinishParameters]>(
       `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'pending'`,
