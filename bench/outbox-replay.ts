@@ -1,9 +1,9 @@
 /**
  * Outbox replay: after an outage, the agent sends the status events it buffered to the
  * reference control plane (a process of its own) over a loopback WebSocket, through the real
- * uplink client and the real store outbox. Measured from the start of the connection to the
- * acknowledgement of the last event; the control plane's database is then checked to hold
- * every event exactly once.
+ * uplink client and the real store outbox. The time runs from the start of the connection to
+ * the acknowledgement of the last event. Afterwards the control plane's database is checked
+ * for every event, recorded exactly once.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -116,7 +116,7 @@ export async function runOutboxReplay(
 }
 
 /**
- * Connects an uplink client as the daemon builds it, waits until `done` holds after an
+ * Connects an uplink client as the daemon builds it, waits until `done` returns true after an
  * acknowledgement or an accepted job, and stops the client.
  */
 async function connectUntil(

@@ -249,8 +249,8 @@ function report(
 }
 
 /**
- * The targets against the peers, for one view of the agent: its job as the running daemon
- * sees it, or its whole process (start, job, exit) as `/usr/bin/time` sees it.
+ * Builds the target metrics against the peers for one view of the agent: its job as measured
+ * inside the running daemon, or its whole process (start, job, exit) as `/usr/bin/time` measures it.
  */
 function comparisons(
   tools: readonly Tool[],

@@ -16,7 +16,7 @@ export const BENCH_SCRIPT = [
 
 const OUTPUT_PATTERN = /bench-ok (\S+) run (\d+)/;
 
-/** What one run of the script printed: the identity of the device and its run count. */
+/** The line one run of the script prints: the identity of the device and its run count. */
 export type ScriptEcho = { identity: string; run: number };
 
 /** Reads the line the script prints, or returns undefined when the output lacks it. */

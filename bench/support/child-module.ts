@@ -21,9 +21,9 @@ export type ChildModule = {
 
 /**
  * Locates a module of this repository, such as `bench/support/simulator-process` or
- * `src/cli/edge-agent`, for a child process. From `dist` that is the compiled file; from the
- * sources (under vitest) it is the `.ts` file behind the loader the tests use, which
- * transpiles it on the fly.
+ * `src/cli/edge-agent`, for a child process. From `dist` that is the compiled file. From the
+ * sources (under vitest) it is the `.ts` file, run through the tests' loader, which transpiles
+ * it on the fly.
  */
 export function childModule(modulePath: string): ChildModule {
   const profile = profileArguments();

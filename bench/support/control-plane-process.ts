@@ -69,7 +69,7 @@ export async function startControlPlane(directory: string): Promise<ControlPlane
     });
     if (!response.ok) {
       throw new Error(
-        `${method} ${pathname} answered ${response.status}: ${await response.text()}`,
+        `${method} ${pathname} returned ${response.status}: ${await response.text()}`,
       );
     }
 

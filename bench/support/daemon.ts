@@ -46,8 +46,8 @@ export function startDaemon(configFile: string, logFile: string): Daemon {
 }
 
 /**
- * Polls a status endpoint path as fast as the daemon answers until it returns 200 with a body
- * `accept` takes. Connection errors before the port is bound count as not yet.
+ * Polls a status endpoint path as fast as the daemon responds until it returns 200 with a body
+ * that `accept` takes. A connection error before the port is bound counts as not ready yet.
  */
 export async function waitForStatus(
   port: number,
@@ -75,7 +75,9 @@ export async function waitForStatus(
     await sleep(2);
   }
 
-  throw new Error(`${pathname} of edge-agent run did not answer 200 within 60 s`);
+  throw new Error(
+    `${pathname} of edge-agent run did not return 200 within 60 s; see the daemon's log`,
+  );
 }
 
 /** Reads a process's memory `count` times, 200 ms apart, and returns the medians. */

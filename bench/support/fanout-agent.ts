@@ -19,7 +19,7 @@ import { createLogger } from '../../src/logging.js';
 import { Store } from '../../src/store/store.js';
 import { benchmarkJob } from './bench-job.js';
 
-/** What the parent asks for, as JSON in the first argument. */
+/** The work the parent requests, as JSON in the first argument. */
 export type FanoutPlan = {
   inventoryFile: string;
   storeFile: string;

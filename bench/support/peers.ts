@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { DeviceConfig } from '../../src/devices/types.js';
 import { runTimed, type TimedRun } from './timed-command.js';
 
-/** What one tool did on every device: its process measurements and each device's output. */
+/** One tool's run on every device: its process measurements and each device's output. */
 export type ToolRun = {
   process: TimedRun;
   /** Output by device id; a device the tool reported nothing for is absent. */

@@ -79,7 +79,7 @@ export function formatTable(reports: readonly BenchmarkReport[]): string {
         metric.name,
         `${formatNumber(metric.value)} ${metric.unit}`.trim(),
         metric.target === undefined ? '' : formatTarget(metric.target, metric.unit),
-        met === undefined ? '' : met ? 'met' : 'MISSED',
+        statusOf(met),
       ]);
     }
 
@@ -105,6 +105,15 @@ export function formatTable(reports: readonly BenchmarkReport[]): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+/** The status column: empty without a target. */
+function statusOf(met: boolean | undefined): string {
+  if (met === undefined) {
+    return '';
+  }
+
+  return met ? 'met' : 'MISSED';
 }
 
 function formatTarget(target: Target, unit: string): string {

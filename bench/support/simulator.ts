@@ -5,7 +5,7 @@ import type { DeviceConfig } from '../../src/devices/types.js';
 import type { FleetOptions } from '../../src/simulator/fleet/options.js';
 import { childModule } from './child-module.js';
 
-/** What the simulator knows about one device after some runs. */
+/** Counts the simulator keeps for one device. */
 export type DeviceTally = {
   id: string;
   identity: string;
