@@ -18,16 +18,21 @@ type QueuedWrite = {
  * write settles only after that transaction committed with the database's `synchronous=FULL`,
  * so awaiting it gives the durability of a transaction of its own.
  *
- * Each write runs in a savepoint of its own: a write that throws is rolled back alone and
- * rejects only its own promise. When the shared transaction fails as a whole (a full disk, an
- * I/O error), every write of the batch is rolled back and every promise rejects with the
- * store error.
+ * A write that throws is rolled back alone and rejects only its own promise: the batch is then
+ * run again with each write in a savepoint of its own, which costs about as much as the write
+ * itself, so only a batch with a failing write pays for it. A write may therefore run twice,
+ * and must change nothing outside the database. When the shared transaction fails as a whole
+ * (a full disk, an I/O error), every write of the batch is rolled back and every promise
+ * rejects with the store error.
  */
 export class GroupCommit {
   private readonly context: StoreContext;
 
-  /** Runs a batch in one immediate transaction, returning each write's outcome. */
-  private readonly commitBatch: Transaction<(batch: QueuedWrite[]) => WriteOutcome[]>;
+  /** Runs a batch in one immediate transaction; any write that throws rolls all back. */
+  private readonly commitTogether: Transaction<(batch: QueuedWrite[]) => unknown[]>;
+
+  /** Runs a batch in one immediate transaction, each write in a savepoint of its own. */
+  private readonly commitIsolated: Transaction<(batch: QueuedWrite[]) => WriteOutcome[]>;
 
   /** Runs one write in a savepoint of the open transaction. */
   private readonly savepoint: Transaction<(body: () => unknown) => unknown>;
@@ -41,7 +46,10 @@ export class GroupCommit {
   constructor(context: StoreContext) {
     this.context = context;
     this.savepoint = context.db.transaction((body: () => unknown) => body());
-    this.commitBatch = context.db.transaction((batch: QueuedWrite[]) =>
+    this.commitTogether = context.db.transaction((batch: QueuedWrite[]) =>
+      batch.map((write) => write.body()),
+    );
+    this.commitIsolated = context.db.transaction((batch: QueuedWrite[]) =>
       batch.map((write) => this.runWrite(write)),
     );
   }
@@ -77,16 +85,8 @@ export class GroupCommit {
       return;
     }
 
-    let outcomes: WriteOutcome[];
-    try {
-      outcomes = this.commitBatch.immediate(batch);
-    } catch (error) {
-      const operation = `committing ${batch.length} writes`;
-      const failure = translateStoreError(error, this.context.file, operation);
-      for (const write of batch) {
-        write.reject(failure);
-      }
-
+    const outcomes = this.tryTogether(batch) ?? this.commitIsolatedOrReject(batch);
+    if (outcomes === undefined) {
       return;
     }
 
@@ -98,6 +98,35 @@ export class GroupCommit {
         write.resolve(outcome?.value);
       }
     });
+  }
+
+  /** Commits a batch without savepoints; returns undefined when anything failed. */
+  private tryTogether(batch: QueuedWrite[]): WriteOutcome[] | undefined {
+    try {
+      return this.commitTogether.immediate(batch).map((value) => ({ value }));
+    } catch {
+      // Everything was rolled back; the isolated attempt reports the failure.
+      return undefined;
+    }
+  }
+
+  /**
+   * Runs a batch again after one of its writes failed, each write in a savepoint so that only
+   * the failing ones are lost. Returns the outcomes, or rejects every write and returns
+   * undefined when the transaction fails as a whole.
+   */
+  private commitIsolatedOrReject(batch: QueuedWrite[]): WriteOutcome[] | undefined {
+    try {
+      return this.commitIsolated.immediate(batch);
+    } catch (error) {
+      const operation = `committing ${batch.length} writes`;
+      const failure = translateStoreError(error, this.context.file, operation);
+      for (const write of batch) {
+        write.reject(failure);
+      }
+
+      return undefined;
+    }
   }
 
   /**

@@ -50,6 +50,8 @@ describe('GroupCommit', () => {
     expect(await accepted).toBe('accepted');
     expect(store.jobs.get(stored.id)?.script).toBe(stored.script);
     expect(store.jobs.get(other.id)?.id).toBe(other.id);
+    // The batch ran twice, the first time rolled back as a whole: one event per job, not two.
+    expect(store.outbox.depth()).toBe(2);
   });
 
   it('fails the whole batch on a full disk', async () => {
