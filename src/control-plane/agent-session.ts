@@ -2,6 +2,7 @@ import type WebSocket from 'ws';
 import type { Clock, TimerHandle } from '../clock.js';
 import { AgentError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { sendCorked } from '../protocol/corked.js';
 import { decodeFrame, encodeFrame, errorFrameFor, type RawMessage } from '../protocol/frames.js';
 import { startHeartbeat } from '../protocol/heartbeat.js';
 import { CLOSE_CODES, LIMITS, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/limits.js';
@@ -12,7 +13,15 @@ import {
   type HelloFrame,
   type StatusFrame,
 } from '../protocol/messages.js';
-import type { DeliveryRepository } from './store/deliveries.js';
+import type { DeliveryRepository, RecordOutcome } from './store/deliveries.js';
+
+/** The sequenced frames that carry the agent's outbox events. */
+const STATUS_FRAME_TYPES: ReadonlySet<AgentFrame['type']> = new Set([
+  'job_stored',
+  'job_launched',
+  'run_status',
+  'job_verdict',
+]);
 
 /** Time an agent has after the upgrade to send `hello`, in milliseconds. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -42,6 +51,13 @@ export class AgentSession {
 
   private helloTimer: TimerHandle | undefined;
 
+  /**
+   * Status events received and not yet recorded, in arrival order. They are recorded together
+   * in one transaction at the end of the current turn of the event loop, or before any other
+   * frame is handled, so frames still take effect in the order they arrived.
+   */
+  private pendingStatus: StatusFrame[] = [];
+
   constructor(socket: WebSocket, siteId: string, context: SessionContext) {
     this.socket = socket;
     this.siteId = siteId;
@@ -57,6 +73,7 @@ export class AgentSession {
     });
     socket.on('close', () => {
       this.clearHelloTimer();
+      this.recordPendingStatus();
       context.onClose(this);
     });
     socket.on('error', (error) => {
@@ -107,6 +124,10 @@ export class AgentSession {
   }
 
   private handle(frame: AgentFrame): void {
+    if (!STATUS_FRAME_TYPES.has(frame.type)) {
+      this.recordPendingStatus();
+    }
+
     if (!this.ready && frame.type !== 'hello') {
       this.send(errorFrameFor(notReady(frame.type)));
       this.close(CLOSE_CODES.helloInvalid, 'first frame must be hello');
@@ -223,21 +244,53 @@ export class AgentSession {
     this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: 'job_accepted' }));
   }
 
-  /**
-   * Records a status event and acknowledges it. Frames arrive in order on one socket and the
-   * agent sends its outbox in sequence order, so acknowledging each recorded sequence number
-   * acknowledges every lower one too.
-   */
+  /** Queues a status event; `recordPendingStatus` records and acknowledges it. */
   private onStatus(frame: StatusFrame): void {
-    const outcome = this.context.deliveries.record(this.siteId, frame, this.context.clock.now());
+    this.pendingStatus.push(frame);
+    if (this.pendingStatus.length === 1) {
+      setImmediate(() => this.recordPendingStatus());
+    }
+  }
 
-    if (outcome === 'unknown-job') {
-      const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;
-      this.logger.warn({ jobId, seq: frame.seq }, 'status for a job not delivered to this site');
-      this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: frame.type, seq: frame.seq }));
+  /**
+   * Records the queued status events in one transaction, so a burst of events costs one WAL
+   * sync instead of one each, and then acknowledges each. Frames arrive in order on one socket
+   * and the agent sends its outbox in sequence order, so acknowledging a recorded sequence
+   * number acknowledges every lower one too.
+   */
+  private recordPendingStatus(): void {
+    const frames = this.pendingStatus;
+    if (frames.length === 0) {
+      return;
     }
 
-    this.send({ type: 'status_ack', seq: frame.seq });
+    this.pendingStatus = [];
+    let outcomes: RecordOutcome[];
+    try {
+      outcomes = this.context.deliveries.recordAll(this.siteId, frames, this.context.clock.now());
+    } catch (error) {
+      this.logger.error({ err: error, events: frames.length }, 'failed to record status events');
+      for (const frame of frames) {
+        this.send(errorFrameFor(error, { inReplyTo: frame.type, seq: frame.seq }));
+      }
+
+      return;
+    }
+
+    sendCorked(this.socket, () => {
+      frames.forEach((frame, index) => {
+        if (outcomes[index] === 'unknown-job') {
+          const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;
+          this.logger.warn(
+            { jobId, seq: frame.seq },
+            'status for a job not delivered to this site',
+          );
+          this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: frame.type, seq: frame.seq }));
+        }
+
+        this.send({ type: 'status_ack', seq: frame.seq });
+      });
+    });
   }
 }
 

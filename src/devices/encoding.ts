@@ -25,6 +25,13 @@ export function isKnownCodePage(name: string): boolean {
 export function encodeText(text: string, codePage: string, subject = 'script'): Buffer {
   requireKnownCodePage(codePage);
 
+  // A text that survives the round trip as a whole has no character the code page lacks, so
+  // the scan for the culprit, which costs far more, runs only for a text that does not.
+  const bytes = iconv.encode(text, codePage);
+  if (iconv.decode(bytes, codePage) === text) {
+    return bytes;
+  }
+
   const unencodable = findUnencodable(text, codePage);
   if (unencodable !== undefined) {
     const { character, line, column } = unencodable;
@@ -36,7 +43,7 @@ export function encodeText(text: string, codePage: string, subject = 'script'): 
     );
   }
 
-  return iconv.encode(text, codePage);
+  return bytes;
 }
 
 /** Decodes device bytes with `codePage`. */
@@ -97,7 +104,14 @@ function findUnencodable(text: string, codePage: string): Unencodable | undefine
   return undefined;
 }
 
+/** Code pages already found known; iconv-lite's own lookup normalizes the name on every call. */
+const knownCodePages = new Set<string>();
+
 function requireKnownCodePage(codePage: string): void {
+  if (knownCodePages.has(codePage)) {
+    return;
+  }
+
   if (!iconv.encodingExists(codePage)) {
     throw new AgentError(
       'ENCODING_ERROR',
@@ -105,4 +119,6 @@ function requireKnownCodePage(codePage: string): void {
       { details: { codePage } },
     );
   }
+
+  knownCodePages.add(codePage);
 }

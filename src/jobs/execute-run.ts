@@ -121,21 +121,24 @@ async function takeBackup(
   }
 }
 
+/**
+ * Queues the device facts for the store's next shared commit without waiting for it: facts are
+ * informational, so neither their write time nor a full disk may hold up or fail the run.
+ */
 function recordFacts(
   session: DeviceSession,
   attempt: RunAttempt,
   environment: RunEnvironment,
 ): void {
-  try {
-    environment.store.devices.recordFacts(
-      attempt.device.id,
-      session.facts,
-      environment.clock.now(),
-    );
-  } catch (error) {
-    // Facts are informational; a full disk must not fail the run for them.
-    attempt.logger.warn({ err: error }, 'device facts not stored');
-  }
+  const { store, clock } = environment;
+  const seenAt = clock.now();
+  store.groupCommit
+    .write(`recording facts of device ${attempt.device.id}`, () =>
+      store.devices.recordFacts(attempt.device.id, session.facts, seenAt),
+    )
+    .catch((error: unknown) => {
+      attempt.logger.warn({ err: error }, 'device facts not stored');
+    });
 }
 
 async function closeQuietly(session: DeviceSession | undefined, logger: Logger): Promise<void> {

@@ -10,6 +10,7 @@ import type { RunOutcome, StoredJob } from '../store/types.js';
 import { ActiveRuns } from './active-runs.js';
 import type { ReadCredentials, RunEnvironment } from './execute-run.js';
 import { RunSlots, type Ticket } from './run-slots.js';
+import type { Run } from './types.js';
 
 export type RunnerOptions = {
   store: Store;
@@ -63,6 +64,9 @@ export class Runner {
   private retryTimer: TimerHandle | undefined;
 
   private stopping = false;
+
+  /** Result writes in progress; `stop` waits for them before it writes what failed again. */
+  private readonly recording = new Set<Promise<void>>();
 
   /** Resolvers of `whenIdle`, called once no ticket is waiting, queued, running or unsaved. */
   private idleWaiters: Array<() => void> = [];
@@ -181,6 +185,7 @@ export class Runner {
       await Promise.race([drained, sleep(clock, 2 * limits.commandTimeoutMs)]);
     }
 
+    await Promise.all(this.recording);
     this.writeUnsaved();
     if (this.retryTimer !== undefined) {
       this.options.clock.clearTimeout(this.retryTimer);
@@ -206,46 +211,62 @@ export class Runner {
     }
   }
 
-  /** Runs a ticket through the global queue and frees its device afterwards. Never rejects. */
+  /**
+   * Runs a ticket through the global queue and frees its device once its result is stored.
+   * Never rejects.
+   */
   private async runTicket(ticket: Ticket): Promise<void> {
-    let result: 'done' | 'retry' = 'done';
+    let retry = false;
 
     try {
-      result = await this.queue.add(() => this.execute(ticket));
+      const execution = await this.queue.add(() => this.execute(ticket));
+      retry = execution === 'retry';
+      if (execution !== 'retry') {
+        await execution.recorded;
+      }
     } catch (error) {
       const ids = { jobId: ticket.job.id, deviceId: ticket.deviceId };
       this.logger.error({ err: error, ...ids }, 'run task failed');
     } finally {
-      this.slots.release(ticket, result === 'retry');
+      this.slots.release(ticket, retry);
       this.pump();
       this.checkIdle();
     }
   }
 
-  /** Runs one ticket. Returns `retry` when the store could not record the start. */
-  private async execute(ticket: Ticket): Promise<'done' | 'retry'> {
+  /**
+   * Runs one ticket. Returns `retry` when the store could not record the start, and otherwise
+   * the write of the run's result, which the caller awaits outside the queue: the next run
+   * takes the queue place at once, and its start shares one commit with this result.
+   */
+  private async execute(ticket: Ticket): Promise<'retry' | { recorded: Promise<void> }> {
+    const done = { recorded: Promise.resolve() };
     const { job, deviceId } = ticket;
     const { store, clock } = this.options;
     const logger = this.logger.child({ jobId: job.id, deviceId });
     const device = this.devices.get(deviceId);
 
     if (this.stopping) {
-      return 'done';
+      return done;
     }
 
     try {
       if (device === undefined) {
         store.runs.settlePending(job.id, DEVICE_MISSING_REASON, clock.now(), [deviceId]);
-        return 'done';
+        return done;
       }
 
       if (clock.now() >= job.expiresAt) {
         store.runs.settlePending(job.id, EXPIRED_REASON, clock.now(), [deviceId]);
-        return 'done';
+        return done;
       }
 
-      if (!store.runs.start(job.id, deviceId, clock.now())) {
-        return 'done';
+      const startedAt = clock.now();
+      const started = await store.groupCommit.write(`starting run ${ticket.key}`, () =>
+        store.runs.start(job.id, deviceId, startedAt),
+      );
+      if (!started) {
+        return done;
       }
     } catch (error) {
       logger.error(
@@ -258,33 +279,49 @@ export class Runner {
 
     logger.info({ transport: device.transport }, 'run started');
     const { outcome, released } = await this.activeRuns.execute(ticket, device, logger);
-    this.record(ticket, outcome, logger);
-    // The ticket, and with it the device, is released only once the transport let go.
+    const recorded = this.record(ticket, outcome, logger);
+    this.recording.add(recorded);
+    void recorded.finally(() => this.recording.delete(recorded));
+    // The queue place, and later the device, are released only once the transport let go.
     await released;
-    return 'done';
+    return { recorded };
   }
 
-  /** Writes a run's outcome; on a store failure keeps it and writes it again later. */
-  private record(ticket: Ticket, outcome: RunOutcome, logger: Logger): void {
+  /**
+   * Writes a run's outcome, sharing the commit with other results of the same moment; on a
+   * store failure keeps it and writes it again later.
+   */
+  private async record(ticket: Ticket, outcome: RunOutcome, logger: Logger): Promise<void> {
+    const { store } = this.options;
     try {
-      const run = this.options.store.runs.finish(ticket.job.id, ticket.deviceId, outcome);
-      logger.info(
-        { state: outcome.state, reasonCode: outcome.reasonCode, outputBytes: outcome.outputBytes },
-        'run finished',
+      const run = await store.groupCommit.write(`recording run ${ticket.key}`, () =>
+        store.runs.finish(ticket.job.id, ticket.deviceId, outcome),
       );
-      if (run === undefined) {
-        logger.warn('the run was no longer running when its result arrived; result dropped');
-      }
-
-      this.applyMaxErrors(ticket.job);
+      this.recorded(ticket, outcome, run, logger);
     } catch (error) {
-      logger.error(
-        { err: error },
-        'run result not stored because the store write failed; retrying later',
-      );
-      this.unsaved.set(ticket.key, { ticket, outcome });
-      this.blockUntilRetry();
+      this.keepUnsaved(ticket, outcome, logger, error);
     }
+  }
+
+  private recorded(ticket: Ticket, outcome: RunOutcome, run: Run | undefined, logger: Logger) {
+    logger.info(
+      { state: outcome.state, reasonCode: outcome.reasonCode, outputBytes: outcome.outputBytes },
+      'run finished',
+    );
+    if (run === undefined) {
+      logger.warn('the run was no longer running when its result arrived; result dropped');
+    }
+
+    this.applyMaxErrors(ticket.job);
+  }
+
+  private keepUnsaved(ticket: Ticket, outcome: RunOutcome, logger: Logger, error: unknown) {
+    logger.error(
+      { err: error },
+      'run result not stored because the store write failed; retrying later',
+    );
+    this.unsaved.set(ticket.key, { ticket, outcome });
+    this.blockUntilRetry();
   }
 
   /** Skips the job's remaining runs once `maxErrors` of its runs failed. */
@@ -330,6 +367,7 @@ export class Runner {
     }, this.options.storeRetryMs ?? 5000);
   }
 
+  /** Writes the outcomes whose write failed, each in a transaction of its own. */
   private writeUnsaved(): void {
     // A write that fails again puts its entry back, so iterate over a copy.
     const entries = [...this.unsaved.values()];
@@ -337,7 +375,12 @@ export class Runner {
 
     for (const { ticket, outcome } of entries) {
       const logger = this.logger.child({ jobId: ticket.job.id, deviceId: ticket.deviceId });
-      this.record(ticket, outcome, logger);
+      try {
+        const run = this.options.store.runs.finish(ticket.job.id, ticket.deviceId, outcome);
+        this.recorded(ticket, outcome, run, logger);
+      } catch (error) {
+        this.keepUnsaved(ticket, outcome, logger, error);
+      }
     }
   }
 

@@ -71,11 +71,12 @@ export class Runs {
    */
   start(jobId: string, deviceId: string, now: number): boolean {
     return writeTransaction(this.context, `starting run ${jobId}/${deviceId}`, () => {
-      if (this.statements.start.run(now, jobId, deviceId).changes === 0) {
+      const row = this.statements.start.get(now, jobId, deviceId);
+      if (row === undefined) {
         return false;
       }
 
-      this.appendRunEvent(jobId, deviceId, now);
+      this.appendEventOf(row, now);
       return true;
     });
   }
@@ -87,11 +88,12 @@ export class Runs {
   finish(jobId: string, deviceId: string, outcome: RunOutcome): Run | undefined {
     return writeTransaction(this.context, `recording run ${jobId}/${deviceId}`, () => {
       const parameters = finishParameters(jobId, deviceId, outcome);
-      if (this.statements.finish.run(parameters).changes === 0) {
+      const row = this.statements.finishReturning.get(parameters);
+      if (row === undefined) {
         return undefined;
       }
 
-      const run = this.appendRunEvent(jobId, deviceId, outcome.finishedAt);
+      const run = this.appendEventOf(row, outcome.finishedAt);
       this.refreshVerdict(jobId, outcome.finishedAt);
       return run;
     });
@@ -152,7 +154,8 @@ export class Runs {
 
   /**
    * Recomputes the job's verdict from its runs with `decideVerdict` and records a change. A job
-   * that has not been launched is `pending` whatever its runs are.
+   * that has not been launched, or that has a run still pending or running, is `pending`; only
+   * then are all its run states read.
    */
   refreshVerdict(jobId: string, now: number): JobVerdict | undefined {
     const job = this.statements.verdict.get(jobId);
@@ -161,7 +164,9 @@ export class Runs {
     }
 
     const verdict =
-      job.launched_at === null ? 'pending' : decideVerdict(this.statements.states.all(jobId));
+      job.launched_at === null || this.statements.unfinished.get(jobId) !== undefined
+        ? 'pending'
+        : decideVerdict(this.statements.states.all(jobId));
     // Runs never leave a final state, so a verdict never returns to pending once decided.
     if (verdict !== job.verdict && verdict !== 'pending') {
       this.statements.setVerdict.run(verdict, now, jobId);
@@ -177,8 +182,13 @@ export class Runs {
       throw new Error(`run ${jobId}/${deviceId} vanished inside its own transaction`);
     }
 
+    return this.appendEventOf(row, now);
+  }
+
+  /** Appends the `run.updated` event of a run row read or returned after its change. */
+  private appendEventOf(row: RunRow, now: number): Run {
     const run = runFromRow(row, false);
-    this.outbox.append({ type: 'run.updated', jobId, run }, now);
+    this.outbox.append({ type: 'run.updated', jobId: row.job_id, run }, now);
     return runFromRow(row);
   }
 }
@@ -204,6 +214,11 @@ function prepareRunStatements({ db }: StoreContext) {
     states: db
       .prepare<[string], RunState>('SELECT DISTINCT state FROM runs WHERE job_id = ?')
       .pluck(),
+    unfinished: db
+      .prepare<[string], number>(
+        "SELECT 1 FROM runs INDEXED BY runs_job_state WHERE job_id = ? AND state IN ('pending', 'running') LIMIT 1",
+      )
+      .pluck(),
     failedCount: db
       .prepare<[string], number>(
         "SELECT count(*) FROM runs WHERE job_id = ? AND state IN ('failed', 'timed_out')",
@@ -212,11 +227,15 @@ function prepareRunStatements({ db }: StoreContext) {
     insert: db.prepare<[string, string]>(
       "INSERT OR IGNORE INTO runs (job_id, device_id, state, revision) VALUES (?, ?, 'pending', 1)",
     ),
-    start: db.prepare<[number, string, string]>(
-      "UPDATE runs SET state = 'running', started_at = ?, revision = revision + 1 WHERE job_id = ? AND device_id = ? AND state = 'pending'",
+    // RETURNING gives the changed row to the outbox event without reading it again.
+    start: db.prepare<[number, string, string], RunRow>(
+      "UPDATE runs SET state = 'running', started_at = ?, revision = revision + 1 WHERE job_id = ? AND device_id = ? AND state = 'pending' RETURNING *",
     ),
     finish: db.prepare<[FinishParameters]>(
       `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'running'`,
+    ),
+    finishReturning: db.prepare<[FinishParameters], RunRow>(
+      `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'running' RETURNING *`,
     ),
     settle: db.prepare<[FinishParameters]>(
       `UPDATE runs SET ${finishColumns} WHERE job_id = @job_id AND device_id = @device_id AND state = 'pending'`,

@@ -8,6 +8,7 @@ import { Backups } from './backups.js';
 import type { StoreContext } from './context.js';
 import { type OpenDatabaseOptions, openDatabase } from './database.js';
 import { DeviceRecords } from './devices.js';
+import { GroupCommit } from './group-commit.js';
 import { Jobs } from './jobs.js';
 import { Outbox } from './outbox.js';
 import { Retention } from './retention.js';
@@ -22,7 +23,7 @@ export type OpenStoreOptions = OpenDatabaseOptions & {
 /**
  * The agent's durable state in one SQLite file: jobs, runs, the outbox, device pins and facts,
  * and backups. Every method is synchronous and every write is one transaction, committed with a
- * full sync before the method returns.
+ * full sync before the method returns. `groupCommit` lets callers share one such transaction.
  */
 export class Store {
   /** Absolute path of the database file. */
@@ -44,6 +45,9 @@ export class Store {
 
   readonly retention: Retention;
 
+  /** Shares one commit among writes requested together, such as a burst of run results. */
+  readonly groupCommit: GroupCommit;
+
   private constructor(context: StoreContext, clock: Clock) {
     this.file = context.file;
     this.database = context.db;
@@ -53,6 +57,7 @@ export class Store {
     this.devices = new DeviceRecords(context, () => clock.now());
     this.backups = new Backups(context);
     this.retention = new Retention(context);
+    this.groupCommit = new GroupCommit(context);
   }
 
   /** Opens or creates the store; see `openDatabase` for the errors it throws. */
@@ -67,9 +72,13 @@ export class Store {
     return this.jobs.accept(job);
   }
 
-  /** Closes the database, checkpointing the WAL into the main file. Safe to call twice. */
+  /**
+   * Commits writes still queued in `groupCommit`, then closes the database, checkpointing the
+   * WAL into the main file. Safe to call twice.
+   */
   close(): void {
     if (this.database.open) {
+      this.groupCommit.flush();
       this.database.close();
     }
   }

@@ -2,6 +2,7 @@ import WebSocket, { type ClientOptions } from 'ws';
 import { type Clock, systemClock, type TimerHandle } from '../clock.js';
 import { AgentError, type ErrorCode, isAgentError } from '../errors.js';
 import { createSilentLogger, type Logger } from '../logging.js';
+import { sendCorked } from '../protocol/corked.js';
 import { decodeFrame, encodeFrame, errorFrameFor, type RawMessage } from '../protocol/frames.js';
 import { startHeartbeat } from '../protocol/heartbeat.js';
 import { LIMITS, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/limits.js';
@@ -157,10 +158,11 @@ export class UplinkClient {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.clearTimers();
-    this.sender?.close();
+    const closing = this.sender?.close();
     this.socket?.close(1000, 'agent stopping');
     this.socket = undefined;
     await this.queue;
+    await closing;
   }
 
   private async connect(): Promise<void> {
@@ -307,7 +309,7 @@ export class UplinkClient {
 
     this.sender = new StatusSender({
       outbox: this.options.outbox,
-      send: (frame) => this.send(socket, frame),
+      send: (frames) => this.sendAll(socket, frames),
       window: Math.min(this.window, welcome.maxUnacknowledgedStatus),
       logger: this.logger,
       acknowledgedSeq: await this.options.outbox.acknowledgedSeq(),
@@ -339,7 +341,7 @@ export class UplinkClient {
     }
 
     this.clearWelcomeTimer();
-    this.sender?.close();
+    void this.sender?.close();
     if (this.sender !== undefined) {
       this.status.acknowledgedSeq = this.sender.acknowledgedSeq;
     }
@@ -374,6 +376,15 @@ export class UplinkClient {
         this.scheduleRetry();
       });
     }, delayMs);
+  }
+
+  /** Sends frames in one write to the socket. */
+  private sendAll(socket: WebSocket, frames: readonly AgentFrame[]): void {
+    sendCorked(socket, () => {
+      for (const frame of frames) {
+        this.send(socket, frame);
+      }
+    });
   }
 
   private send(socket: WebSocket, frame: AgentFrame): void {

@@ -132,6 +132,25 @@ describe('verifySecrets', () => {
     expect(owners).toEqual(['controlPlane', 'device r1', 'device r2']);
   });
 
+  it('names every device of a shared file', async () => {
+    const config = minimalConfig();
+    config.deviceDefaults = { username: 'admin', passwordFile: 'secrets/missing-shared' };
+    config.devices = [
+      { id: 'r1', host: '127.0.0.1' },
+      { id: 'r2', host: '127.0.0.1' },
+      { id: 'r3', host: '127.0.0.1' },
+    ];
+    await directory.write(config);
+
+    const error = await rejectedError(verifySecrets(await loadConfig(directory.file, { env: {} })));
+    const owners = (error.details.failures as Array<{ owner: string }>).map(
+      (failure) => failure.owner,
+    );
+
+    expect(error.code).toBe('SECRET_UNREADABLE');
+    expect(owners).toEqual(['device r1', 'device r2', 'device r3']);
+  });
+
   it('reads secrets from credentials directory', async () => {
     const credentialsDirectory = path.join(directory.dir, 'credentials');
     await mkdir(credentialsDirectory, { mode: 0o700 });

@@ -46,8 +46,37 @@ export type StatusEvent = StatusFrame;
 export class DeliveryRepository {
   private readonly db: Database.Database;
 
+  /** Statements by SQL text, prepared on first use: preparing costs more than running them. */
+  private readonly statements = new Map<string, Database.Statement>();
+
+  private readonly recordTransaction: Database.Transaction<
+    (siteId: string, event: StatusEvent, now: number) => RecordOutcome
+  >;
+
+  private readonly recordAllTransaction: Database.Transaction<
+    (siteId: string, events: readonly StatusEvent[], now: number) => RecordOutcome[]
+  >;
+
   constructor(db: Database.Database) {
     this.db = db;
+    // Transaction functions are made once: making one costs more than a small transaction.
+    this.recordTransaction = db.transaction((siteId: string, event: StatusEvent, now: number) =>
+      this.recordOne(siteId, event, now),
+    );
+    this.recordAllTransaction = db.transaction(
+      (siteId: string, events: readonly StatusEvent[], now: number) =>
+        events.map((event) => this.recordOne(siteId, event, now)),
+    );
+  }
+
+  private prepare(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+
+    return statement;
   }
 
   /**
@@ -55,88 +84,77 @@ export class DeliveryRepository {
    * passed), not expired, and not yet accepted or rejected.
    */
   due(siteId: string, now: number, leadMs: number): Delivery[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.* FROM deliveries d JOIN scripts s ON s.id = d.script_id
+    const rows = this.prepare(
+      `SELECT d.* FROM deliveries d JOIN scripts s ON s.id = d.script_id
          WHERE d.site_id = ? AND s.status = 'authorized' AND d.state IN ('waiting', 'offered')
            AND s.launch_at - ? <= ? AND s.expires_at > ?
          ORDER BY s.launch_at, s.id`,
-      )
-      .all(siteId, leadMs, now, now) as DeliveryRow[];
+    ).all(siteId, leadMs, now, now) as DeliveryRow[];
     return rows.map(fromDeliveryRow);
   }
 
   /** Earliest future time at which a waiting delivery falls due, or undefined. */
   nextDueAt(now: number, leadMs: number): number | undefined {
-    const row = this.db
-      .prepare(
-        `SELECT MIN(s.launch_at - ?) AS due FROM deliveries d JOIN scripts s ON s.id = d.script_id
+    const row = this.prepare(
+      `SELECT MIN(s.launch_at - ?) AS due FROM deliveries d JOIN scripts s ON s.id = d.script_id
          WHERE s.status = 'authorized' AND d.state = 'waiting' AND s.launch_at - ? > ?`,
-      )
-      .get(leadMs, leadMs, now) as { due: number | null };
+    ).get(leadMs, leadMs, now) as { due: number | null };
     return row.due ?? undefined;
   }
 
   /** Sites that hold a cancelled script and have not reported its verdict. */
   pendingCancels(siteId: string): string[] {
-    const rows = this.db
-      .prepare(
-        `SELECT d.script_id FROM deliveries d JOIN scripts s ON s.id = d.script_id
+    const rows = this.prepare(
+      `SELECT d.script_id FROM deliveries d JOIN scripts s ON s.id = d.script_id
          WHERE d.site_id = ? AND s.status = 'cancelled' AND d.state IN ('offered', 'accepted')
            AND d.agent_verdict IS NULL`,
-      )
-      .all(siteId) as Array<{ script_id: string }>;
+    ).all(siteId) as Array<{ script_id: string }>;
     return rows.map((row) => row.script_id);
   }
 
   get(scriptId: string, siteId: string): Delivery | undefined {
-    const row = this.db
-      .prepare('SELECT * FROM deliveries WHERE script_id = ? AND site_id = ?')
-      .get(scriptId, siteId) as DeliveryRow | undefined;
+    const row = this.prepare('SELECT * FROM deliveries WHERE script_id = ? AND site_id = ?').get(
+      scriptId,
+      siteId,
+    ) as DeliveryRow | undefined;
     return row === undefined ? undefined : fromDeliveryRow(row);
   }
 
   list(scriptId: string): Delivery[] {
-    const rows = this.db
-      .prepare('SELECT * FROM deliveries WHERE script_id = ?')
-      .all(scriptId) as DeliveryRow[];
+    const rows = this.prepare('SELECT * FROM deliveries WHERE script_id = ?').all(
+      scriptId,
+    ) as DeliveryRow[];
     return rows.map(fromDeliveryRow);
   }
 
   /** Records the first offer's exact text; later offers resend it unchanged. */
   markOffered(scriptId: string, siteId: string, offerJson: string, now: number): void {
-    this.db
-      .prepare(
-        `UPDATE deliveries SET state = 'offered', offer_json = ?, offered_at = ?
+    this.prepare(
+      `UPDATE deliveries SET state = 'offered', offer_json = ?, offered_at = ?
          WHERE script_id = ? AND site_id = ? AND state = 'waiting'`,
-      )
-      .run(offerJson, now, scriptId, siteId);
+    ).run(offerJson, now, scriptId, siteId);
   }
 
   /** Marks an offered delivery accepted. Returns false when no such delivery was offered. */
   markAccepted(scriptId: string, siteId: string, now: number): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE deliveries SET state = 'accepted', accepted_at = COALESCE(accepted_at, ?)
+    const result = this.prepare(
+      `UPDATE deliveries SET state = 'accepted', accepted_at = COALESCE(accepted_at, ?)
          WHERE script_id = ? AND site_id = ? AND state IN ('offered', 'accepted')`,
-      )
-      .run(now, scriptId, siteId);
+    ).run(now, scriptId, siteId);
     return result.changes > 0;
   }
 
   markRejected(scriptId: string, siteId: string, code: ErrorCode, message: string): boolean {
-    const result = this.db
-      .prepare(
-        `UPDATE deliveries SET state = 'rejected', reject_code = ?, reject_message = ?
+    const result = this.prepare(
+      `UPDATE deliveries SET state = 'rejected', reject_code = ?, reject_message = ?
          WHERE script_id = ? AND site_id = ? AND state = 'offered'`,
-      )
-      .run(code, message, scriptId, siteId);
+    ).run(code, message, scriptId, siteId);
     return result.changes > 0;
   }
 
   /** Highest status sequence number recorded for the site, or 0. */
   lastSeq(siteId: string): number {
-    const row = this.db.prepare('SELECT last_seq FROM sites WHERE id = ?').get(siteId) as
+    const row = this.prepare('SELECT last_seq FROM sites WHERE id = ?').get(siteId) as
       | { last_seq: number }
       | undefined;
     return row?.last_seq ?? 0;
@@ -147,14 +165,17 @@ export class DeliveryRepository {
    * outbox id starts the site's sequence numbers over at 0.
    */
   openOutbox(siteId: string, outboxId: string, now: number): number {
-    this.db
-      .prepare(
-        `UPDATE sites SET last_contact_at = ?,
+    this.prepare(
+      `UPDATE sites SET last_contact_at = ?,
            last_seq = CASE WHEN outbox_id IS ? THEN last_seq ELSE 0 END, outbox_id = ?
          WHERE id = ?`,
-      )
-      .run(now, outboxId, outboxId, siteId);
+    ).run(now, outboxId, outboxId, siteId);
     return this.lastSeq(siteId);
+  }
+
+  /** Records status events in order, in one transaction; returns each event's outcome. */
+  recordAll(siteId: string, events: readonly StatusEvent[], now: number): RecordOutcome[] {
+    return this.recordAllTransaction(siteId, events, now);
   }
 
   /**
@@ -163,45 +184,44 @@ export class DeliveryRepository {
    * one. Every outcome advances the site's last sequence number.
    */
   record(siteId: string, event: StatusEvent, now: number): RecordOutcome {
-    return this.db.transaction((): RecordOutcome => {
-      const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
-      this.db
-        .prepare('UPDATE sites SET last_seq = MAX(last_seq, ?) WHERE id = ?')
-        .run(event.seq, siteId);
+    return this.recordTransaction(siteId, event, now);
+  }
 
-      const known = this.db
-        .prepare(
-          `SELECT 1 FROM deliveries WHERE script_id = ? AND site_id = ?
-             AND state IN ('offered', 'accepted')`,
-        )
-        .get(jobId, siteId);
-      if (known === undefined) {
-        return 'unknown-job';
-      }
+  private recordOne(siteId: string, event: StatusEvent, now: number): RecordOutcome {
+    const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
+    this.prepare('UPDATE sites SET last_seq = MAX(last_seq, ?) WHERE id = ?').run(
+      event.seq,
+      siteId,
+    );
 
-      const inserted = this.db
-        .prepare(
-          `INSERT OR IGNORE INTO status_events (site_id, outbox_id, seq, kind, script_id, device_id,
-             revision, received_at)
-           VALUES (?, (SELECT outbox_id FROM sites WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          siteId,
-          siteId,
-          event.seq,
-          event.type,
-          jobId,
-          event.type === 'run_status' ? event.run.deviceId : null,
-          event.type === 'run_status' ? event.run.revision : null,
-          now,
-        );
-      if (inserted.changes === 0) {
-        return 'duplicate';
-      }
+    const known = this.prepare(
+      `SELECT 1 FROM deliveries WHERE script_id = ? AND site_id = ?
+           AND state IN ('offered', 'accepted')`,
+    ).get(jobId, siteId);
+    if (known === undefined) {
+      return 'unknown-job';
+    }
 
-      this.apply(siteId, event, now);
-      return 'recorded';
-    })();
+    const inserted = this.prepare(
+      `INSERT OR IGNORE INTO status_events (site_id, outbox_id, seq, kind, script_id, device_id,
+           revision, received_at)
+         VALUES (?, (SELECT outbox_id FROM sites WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      siteId,
+      siteId,
+      event.seq,
+      event.type,
+      jobId,
+      event.type === 'run_status' ? event.run.deviceId : null,
+      event.type === 'run_status' ? event.run.revision : null,
+      now,
+    );
+    if (inserted.changes === 0) {
+      return 'duplicate';
+    }
+
+    this.apply(siteId, event, now);
+    return 'recorded';
   }
 
   private apply(siteId: string, event: StatusEvent, now: number): void {
@@ -210,48 +230,41 @@ export class DeliveryRepository {
         this.markAccepted(event.jobId, siteId, now);
         return;
       case 'job_launched':
-        this.db
-          .prepare(
-            `UPDATE deliveries SET state = 'accepted', launched_at = ?, launched_device_ids = ?
+        this.prepare(
+          `UPDATE deliveries SET state = 'accepted', launched_at = ?, launched_device_ids = ?
              WHERE script_id = ? AND site_id = ?`,
-          )
-          .run(event.launchedAt, JSON.stringify(event.deviceIds), event.jobId, siteId);
+        ).run(event.launchedAt, JSON.stringify(event.deviceIds), event.jobId, siteId);
         return;
       case 'run_status':
         this.upsertResult(siteId, event.run, now);
         return;
       case 'job_verdict':
-        this.db
-          .prepare(
-            `UPDATE deliveries SET state = 'accepted', agent_verdict = ?, verdict_at = ?
+        this.prepare(
+          `UPDATE deliveries SET state = 'accepted', agent_verdict = ?, verdict_at = ?
              WHERE script_id = ? AND site_id = ?`,
-          )
-          .run(event.verdict, now, event.jobId, siteId);
+        ).run(event.verdict, now, event.jobId, siteId);
         return;
     }
   }
 
   /** Number of status events recorded for a script on a site, for audits and tests. */
   countEvents(scriptId: string, siteId: string): number {
-    const row = this.db
-      .prepare('SELECT COUNT(*) AS count FROM status_events WHERE script_id = ? AND site_id = ?')
-      .get(scriptId, siteId) as { count: number };
+    const row = this.prepare(
+      'SELECT COUNT(*) AS count FROM status_events WHERE script_id = ? AND site_id = ?',
+    ).get(scriptId, siteId) as { count: number };
     return row.count;
   }
 
   results(scriptId: string, siteId: string): DeviceResult[] {
-    const rows = this.db
-      .prepare(
-        'SELECT * FROM device_results WHERE script_id = ? AND site_id = ? ORDER BY device_id',
-      )
-      .all(scriptId, siteId) as ResultRow[];
+    const rows = this.prepare(
+      'SELECT * FROM device_results WHERE script_id = ? AND site_id = ? ORDER BY device_id',
+    ).all(scriptId, siteId) as ResultRow[];
     return rows.map(fromResultRow);
   }
 
   private upsertResult(siteId: string, run: RunReport, now: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO device_results (script_id, site_id, device_id, state, revision, reason_code,
+    this.prepare(
+      `INSERT INTO device_results (script_id, site_id, device_id, state, revision, reason_code,
            reason_message, error_line, error_column, output, output_truncated, output_bytes,
            output_captured, started_at, finished_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -264,25 +277,24 @@ export class DeliveryRepository {
            started_at = excluded.started_at, finished_at = excluded.finished_at,
            updated_at = excluded.updated_at
          WHERE excluded.revision > device_results.revision`,
-      )
-      .run(
-        run.jobId,
-        siteId,
-        run.deviceId,
-        run.state,
-        run.revision,
-        run.reasonCode ?? null,
-        run.reasonMessage ?? null,
-        run.errorLine ?? null,
-        run.errorColumn ?? null,
-        run.output ?? null,
-        run.outputTruncated ? 1 : 0,
-        run.outputBytes,
-        run.outputCaptured ? 1 : 0,
-        run.startedAt ?? null,
-        run.finishedAt ?? null,
-        now,
-      );
+    ).run(
+      run.jobId,
+      siteId,
+      run.deviceId,
+      run.state,
+      run.revision,
+      run.reasonCode ?? null,
+      run.reasonMessage ?? null,
+      run.errorLine ?? null,
+      run.errorColumn ?? null,
+      run.output ?? null,
+      run.outputTruncated ? 1 : 0,
+      run.outputBytes,
+      run.outputCaptured ? 1 : 0,
+      run.startedAt ?? null,
+      run.finishedAt ?? null,
+      now,
+    );
   }
 }
 

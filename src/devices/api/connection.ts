@@ -100,6 +100,9 @@ export class ApiConnection {
       throw new AgentError('INTERNAL', 'node-routeros created no socket on connect');
     }
 
+    // Each command waits for its reply, so Nagle's algorithm only delays the next sentence.
+    socket.setNoDelay(true);
+
     const connection = new ApiConnection(connector, socket, options);
     setDroppedReplyListener(socket, (reply, tag) => {
       logger.debug({ reply, tag }, 'API reply for no pending command dropped');

@@ -60,6 +60,7 @@ export function applyNodeRouterosFixes(): void {
   defaultTlsPortTo8729();
   keepEveryTrap();
   acceptEmptyAndUnknownReplies();
+  writeEachSentenceAtOnce();
   applied = true;
 }
 
@@ -260,6 +261,30 @@ function carryBytesUnchanged(): void {
     }
 
     guardedReadAndWrite.call(this, words);
+  };
+}
+
+/**
+ * Defect: every word of a sentence is a socket write of its own. On a socket with Nagle's
+ * algorithm on (node-routeros never turns it off), the words after the first wait for the
+ * device to acknowledge the first, which a Linux peer delays by up to 40 ms: a run of four
+ * commands took 260 ms instead of 120 ms against a device answering in 20 ms per reply.
+ *
+ * Fix: the socket is corked while a sentence's words are written, so the sentence leaves in one
+ * write. `ApiConnection` also turns Nagle's algorithm off, as request-reply protocols do.
+ */
+function writeEachSentenceAtOnce(): void {
+  const connector = Connector.prototype as unknown as ConnectorInternals;
+  const originalWrite = connector.write;
+
+  connector.write = function write(this: ConnectorInternals, words: string[]) {
+    const socket = this.socket;
+    socket?.cork();
+    try {
+      return originalWrite.call(this, words);
+    } finally {
+      socket?.uncork();
+    }
   };
 }
 

@@ -1,8 +1,10 @@
+import { createServer } from 'node:net';
+
 import { RouterOSAPI } from 'node-routeros';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ApiTrapError } from '../../../src/devices/api/api-trap.js';
-import { encodeSentence } from '../../../src/devices/api/codec.js';
+import { encodeSentence, SentenceDecoder } from '../../../src/devices/api/codec.js';
 import { ApiConnection, type ApiConnectOptions } from '../../../src/devices/api/connection.js';
 import { applyNodeRouterosFixes } from '../../../src/devices/api/node-routeros-fixes.js';
 import type { FaultName } from '../../../src/simulator/fleet/faults.js';
@@ -201,5 +203,35 @@ describe('fix: sentence framing', () => {
     const connection = await openOn(server.port);
     const reply = await connection.command(['/execute'], { timeoutMs: 3000 });
     expect(reply.done.ret).toBe('complete');
+  });
+});
+
+describe('fix: one write per sentence', () => {
+  it('sends a command in one segment', async () => {
+    const chunks: Buffer[] = [];
+    const server = createServer((socket) => {
+      const decoder = new SentenceDecoder();
+      socket.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        for (const sentence of decoder.push(chunk)) {
+          const tag = sentence.find((word) => word.startsWith('.tag='))?.slice('.tag='.length);
+          socket.write(encodeSentence(tagged(['!done'], tag)));
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+    const address = server.address();
+    const connection = await openOn(
+      typeof address === 'object' && address !== null ? address.port : 0,
+    );
+    const afterLogin = chunks.length;
+
+    await connection.command(['/system/identity/print'], { timeoutMs: 3000 });
+
+    // Written word by word, the first segment carried only the command word and the rest
+    // waited for its acknowledgement.
+    const [first] = chunks.slice(afterLogin);
+    expect(new SentenceDecoder().push(first ?? Buffer.alloc(0))).toHaveLength(1);
   });
 });

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync } from 'node:fs';
+import { createServer } from 'node:net';
+
+import { nodeArguments } from './child-module.js';
+import { readMemory } from './process-tree.js';
+import { median } from './report.js';
+
+/** Resident memory of a process, medians of several readings, in bytes. */
+export type MemorySample = { rss: number; pss: number };
+
+/** `edge-agent run` started as a child process, its log going to a file. */
+export type Daemon = {
+  child: ChildProcess;
+  /** `performance.now()` just before the spawn. */
+  startedAt: number;
+  /** Sends SIGTERM and resolves with the exit code. */
+  stop(): Promise<number | null>;
+};
+
+/** Starts `edge-agent run --config FILE` as the systemd unit does, without extra node flags. */
+export function startDaemon(configFile: string, logFile: string): Daemon {
+  const startedAt = performance.now();
+  const child = spawn(
+    process.execPath,
+    nodeArguments('src/cli/edge-agent', ['run', '--config', configFile]),
+    { stdio: ['ignore', openSync(logFile, 'a'), 'inherit'] },
+  );
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+
+  return {
+    child,
+    startedAt,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+      }
+
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const [code] = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/**
+ * Polls a status endpoint path as fast as the daemon responds until it returns 200 with a body
+ * that `accept` takes. A connection error before the port is bound counts as not ready yet.
+ */
+export async function waitForStatus(
+  port: number,
+  pathname: string,
+  child: ChildProcess,
+  accept: (body: string) => boolean = () => true,
+): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(
+        `edge-agent run exited with code ${child.exitCode} before ${pathname} was ready`,
+      );
+    }
+
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${pathname}`);
+      if (response.status === 200 && accept(await response.text())) {
+        return;
+      }
+    } catch {
+      // Not listening yet.
+    }
+
+    await sleep(2);
+  }
+
+  throw new Error(
+    `${pathname} of edge-agent run did not return 200 within 60 s; see the daemon's log`,
+  );
+}
+
+/** Reads a process's memory `count` times, 200 ms apart, and returns the medians. */
+export async function sampleMemory(pid: number, count: number): Promise<MemorySample> {
+  const readings = [];
+  for (let index = 0; index < count; index++) {
+    readings.push(readMemory(pid));
+    await sleep(200);
+  }
+
+  return {
+    rss: median(readings.map((reading) => reading.rss)),
+    pss: median(readings.map((reading) => reading.pss)),
+  };
+}
+
+/** Returns a port the kernel just gave out and released, for the status endpoint. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
