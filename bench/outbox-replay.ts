@@ -153,9 +153,7 @@ async function connectUntil(
     allowInsecure: true,
     devices: () => deviceIds.map((id) => ({ id, name: id, transport: 'api' as const })),
     keys: [parsePublicKey(controlPlane.publicKey)],
-    intake: async (job) => {
-      store.acceptJob(job);
-    },
+    intake: async (job) => store.acceptJob(job),
     cancel: async () => undefined,
     outbox,
     outboxId: store.outbox.id,
