@@ -38,16 +38,21 @@ export async function runDaemon(configFile: string, io: DaemonIo): Promise<numbe
   };
   process.on('unhandledRejection', crash('unhandled rejection'));
   process.on('uncaughtException', crash('uncaught exception'));
+  // Listening from here on, so a signal that arrives while the agent starts is acted on once it
+  // has started. /readyz returns 200 before the start has finished.
+  const signals = new DaemonSignals();
 
   let config: AgentConfig;
   try {
     config = await loadConfig(configFile);
   } catch (error) {
     io.stderr.write(`edge-agent run: ${describe(error)}\n`);
+    signals.dispose();
     return EXIT.usage;
   }
 
   logger = createLogger({ name: 'edge-agent', level: config.logLevel });
+  signals.logger = logger;
   let agent: Agent;
   try {
     agent = await Agent.start({ config, logger });
@@ -56,10 +61,12 @@ export async function runDaemon(configFile: string, io: DaemonIo): Promise<numbe
     const cause = error instanceof StartupError ? error.cause : error;
     logger.fatal({ err: cause, phase }, 'agent not started');
     io.stderr.write(`edge-agent run: ${describe(cause)}\n`);
+    signals.dispose();
     return phase === 'config' ? EXIT.usage : EXIT.failed;
   }
 
-  await waitForStop(agent, config, logger);
+  await waitForStop(agent, config, logger, signals);
+  signals.dispose();
   // Sockets a transport did not close could keep the loop alive; the stop is complete anyway.
   setTimeout(() => {
     logger?.warn('handles still open after the stop; exiting');
@@ -69,47 +76,94 @@ export async function runDaemon(configFile: string, io: DaemonIo): Promise<numbe
 }
 
 /**
- * Resolves once the agent stopped after the first SIGTERM or SIGINT. Handles SIGHUP until then.
+ * Stops the agent after the first SIGTERM or SIGINT, at once if one arrived while it started,
+ * and resolves once it stopped. Reloads the inventory on SIGHUP until then.
  */
-function waitForStop(agent: Agent, config: AgentConfig, logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    let stopping = false;
+async function waitForStop(
+  agent: Agent,
+  config: AgentConfig,
+  logger: Logger,
+  signals: DaemonSignals,
+): Promise<void> {
+  const reload = (): void => {
+    logger.info('SIGHUP received; reloading the inventory');
+    agent.reload().catch((error: unknown) => {
+      logger.error({ err: error }, 'reload failed; inventory unchanged');
+    });
+  };
+  signals.onReload = reload;
+  if (signals.reloadRequested) {
+    reload();
+  }
 
-    const onStopSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        logger.warn({ signal }, 'second stop signal; exiting at once');
+  const signal = await signals.stopRequested;
+  signals.onReload = undefined;
+  const budgetMs = stopBudgetMs(config.runs.shutdownDrainMs) + WATCHDOG_SLACK_MS;
+  setTimeout(() => {
+    logger.error({ budgetMs }, 'stop took longer than its budget; exiting');
+    process.exit(EXIT.failed);
+  }, budgetMs).unref();
+
+  try {
+    await agent.stop(signal);
+  } catch (error) {
+    logger.fatal({ err: error }, 'stop failed');
+    process.exit(EXIT.failed);
+  }
+}
+
+/**
+ * The daemon's handlers of SIGTERM, SIGINT and SIGHUP. The first stop signal resolves
+ * `stopRequested`, and a second one exits at once with 128 plus the signal number. A SIGHUP
+ * calls `onReload`, or is remembered in `reloadRequested` while none is set.
+ */
+class DaemonSignals {
+  /** Resolves with the first SIGTERM or SIGINT. */
+  readonly stopRequested: Promise<NodeJS.Signals>;
+
+  /** Logger of the agent, once there is one. */
+  logger: Logger | undefined;
+
+  onReload: (() => void) | undefined;
+
+  /** True when a SIGHUP arrived while no `onReload` was set. */
+  reloadRequested = false;
+
+  private stopping = false;
+
+  private readonly onStopSignal: (signal: NodeJS.Signals) => void;
+
+  private readonly hangUp = (): void => {
+    if (this.onReload === undefined) {
+      this.reloadRequested = true;
+    } else {
+      this.onReload();
+    }
+  };
+
+  constructor() {
+    let resolveStop: (signal: NodeJS.Signals) => void = () => undefined;
+    this.stopRequested = new Promise((resolve) => {
+      resolveStop = resolve;
+    });
+    this.onStopSignal = (signal) => {
+      if (this.stopping) {
+        this.logger?.warn({ signal }, 'second stop signal; exiting at once');
         process.exit(128 + (constants.signals[signal] ?? 0));
       }
 
-      stopping = true;
-      const budgetMs = stopBudgetMs(config.runs.shutdownDrainMs) + WATCHDOG_SLACK_MS;
-      setTimeout(() => {
-        logger.error({ budgetMs }, 'stop took longer than its budget; exiting');
-        process.exit(EXIT.failed);
-      }, budgetMs).unref();
-
-      agent.stop(signal).then(
-        () => {
-          process.off('SIGHUP', onReload);
-          resolve();
-        },
-        (error: unknown) => {
-          logger.fatal({ err: error }, 'stop failed');
-          process.exit(EXIT.failed);
-        },
-      );
+      this.stopping = true;
+      resolveStop(signal);
     };
-    const onReload = (): void => {
-      logger.info('SIGHUP received; reloading the inventory');
-      agent.reload().catch((error: unknown) => {
-        logger.error({ err: error }, 'reload failed; inventory unchanged');
-      });
-    };
+    process.on('SIGTERM', this.onStopSignal);
+    process.on('SIGINT', this.onStopSignal);
+    process.on('SIGHUP', this.hangUp);
+  }
 
-    process.on('SIGTERM', onStopSignal);
-    process.on('SIGINT', onStopSignal);
-    process.on('SIGHUP', onReload);
-  });
+  /** Removes the SIGHUP handler. The stop handlers stay, so a later signal still exits. */
+  dispose(): void {
+    process.off('SIGHUP', this.hangUp);
+  }
 }
 
 function describe(error: unknown): string {

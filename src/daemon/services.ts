@@ -9,7 +9,7 @@ import type { StatusSource } from '../status/view.js';
 import { startRetentionTimer } from '../store/retention-timer.js';
 import { StatusQueries } from '../store/status-queries.js';
 import type { Store } from '../store/store.js';
-import { UplinkClient } from '../uplink/client.js';
+import type { UplinkClient } from '../uplink/client.js';
 import type { UplinkStatus } from '../uplink/types.js';
 import type { AgentCore, AgentParts, AgentRuntime, StartupSecrets } from './parts.js';
 import { agentVersion } from './version.js';
@@ -31,8 +31,6 @@ export async function startServices(
   const metrics = new AgentMetrics(source);
   const cleanups = [countRunsFromOutbox(source, metrics, logger)];
   closers.push(...cleanups);
-  const uplink = createUplink(core, runtime, secrets, metrics);
-  link.uplink = uplink;
 
   const status = await StatusServer.start({
     ...config.status.listen,
@@ -42,11 +40,18 @@ export async function startServices(
     logger,
   });
   closers.push(() => status.close());
+  // The agent is ready from here on. prom-client and the uplink's modules load only now, so
+  // that their imports do not delay the first answer of /readyz.
+  metrics.load().catch((error: unknown) => {
+    logger.error({ err: error }, 'metrics not available because prom-client failed to load');
+  });
 
   // Runs start only once the status port is bound, so a port conflict fails the start before
   // any device is contacted.
   const recovery = scheduler.start();
   closers.push(() => runner.stop());
+  const uplink = await createUplink(core, runtime, secrets, metrics);
+  link.uplink = uplink;
   closers.push(() => uplink.stop());
   await uplink.start();
   cleanups.push(startRetentionTimer({ store, policy: config.store.retention, clock, logger }));
@@ -91,16 +96,17 @@ function statusSource(
 }
 
 /**
- * Creates the uplink without connecting it. Its intake stores offers through the scheduler and
- * rejects them with AGENT_STOPPING once the agent is stopping.
+ * Loads the uplink's modules and creates the uplink without connecting it. Its intake stores
+ * offers through the scheduler and rejects them with AGENT_STOPPING once the agent is stopping.
  */
-function createUplink(
+async function createUplink(
   core: AgentCore,
   runtime: AgentRuntime,
   secrets: StartupSecrets,
   metrics: AgentMetrics,
-): UplinkClient {
+): Promise<UplinkClient> {
   const { config, clock, logger, store, scheduler } = core;
+  const { UplinkClient } = await import('../uplink/client.js');
   return new UplinkClient({
     ...uplinkSettings(config, secrets),
     agentVersion: agentVersion(),

@@ -1,166 +1,90 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-
 import { FINAL_RUN_STATES, type Run } from '../jobs/types.js';
 import type { Logger } from '../logging.js';
 import type { OutboxEntry } from '../store/types.js';
-import type { OfferOutcome, UplinkObserver } from '../uplink/types.js';
-import { deviceReachable, type StatusSource } from './view.js';
-
-/** Prefix of every metric the agent exports. */
-export const METRIC_PREFIX = 'edge_agent_';
-
-/** Upper bounds of the run duration buckets, in seconds: a quick fix up to a long upgrade. */
-const RUN_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+import type { UplinkObserver } from '../uplink/types.js';
+import type { PrometheusMetrics } from './prometheus.js';
+import type { StatusSource } from './view.js';
 
 /** Outbox events read per step while counting new run results. */
 const READ_BATCH = 256;
 
+/** One observation, applied to the registry once it exists. */
+type Observation = (registry: PrometheusMetrics) => void;
+
 /**
- * The agent's Prometheus metrics in a registry of their own. Gauges read the agent's state
- * when scraped; counters count from this process's start.
+ * The agent's Prometheus metrics. prom-client and its registry are loaded by `load`, which the
+ * daemon calls once the status endpoint listens, because importing prom-client takes about 40
+ * ms of the start. Observations made before wait in order and are applied when the registry
+ * exists, so counters count from the process start. A scrape waits for the load.
  */
 export class AgentMetrics {
-  readonly registry = new Registry();
-
   /** Uplink callbacks that feed the offer and reconnect counters. */
   readonly uplinkObserver: UplinkObserver;
 
-  private readonly runs: Counter<'state'>;
+  private readonly source: StatusSource;
 
-  private readonly runDuration: Histogram<'state'>;
+  private registry: PrometheusMetrics | undefined;
 
-  private readonly offersReceived: Counter;
+  private loading: Promise<PrometheusMetrics> | undefined;
 
-  private readonly offersRejected: Counter<'code'>;
-
-  private readonly reconnects: Counter;
+  /**
+   * Observations made before the registry was created, in order. Emptied when it is created,
+   * and undefined once the load failed, when observations are dropped.
+   */
+  private waiting: Observation[] | undefined = [];
 
   constructor(source: StatusSource) {
-    const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
-
-    new Gauge({
-      name: `${METRIC_PREFIX}info`,
-      help: 'Always 1; the labels name the agent version and the site',
-      labelNames: ['version', 'site_id'],
-      registers,
-    }).set({ version: source.version, site_id: source.siteId }, 1);
-
-    this.runs = new Counter({
-      name: `${METRIC_PREFIX}runs_total`,
-      help: 'Runs that reached a final state since the agent started, by state',
-      labelNames: ['state'],
-      registers,
-    });
-    this.runDuration = new Histogram({
-      name: `${METRIC_PREFIX}run_duration_seconds`,
-      help: 'Time from a run start to its final state, for runs that contacted their device',
-      labelNames: ['state'],
-      buckets: RUN_DURATION_BUCKETS,
-      registers,
-    });
-    this.offersReceived = new Counter({
-      name: `${METRIC_PREFIX}jobs_received_total`,
-      help: 'Job offers verified and stored, replays of stored jobs included',
-      registers,
-    });
-    this.offersRejected = new Counter({
-      name: `${METRIC_PREFIX}jobs_rejected_total`,
-      help: 'Job offers not stored, by error code (JOB_* codes are final, others are offered again)',
-      labelNames: ['code'],
-      registers,
-    });
-    this.reconnects = new Counter({
-      name: `${METRIC_PREFIX}uplink_reconnects_total`,
-      help: 'Reconnection attempts scheduled after the control-plane link closed or failed',
-      registers,
-    });
-
-    registerStateGauges(source, registers);
+    this.source = source;
     this.uplinkObserver = {
-      offer: (outcome) => this.countOffer(outcome),
-      reconnecting: () => this.reconnects.inc(),
+      offer: (outcome) => this.record((registry) => registry.countOffer(outcome)),
+      reconnecting: () => this.record((registry) => registry.countReconnect()),
     };
   }
 
-  /** Counts a run that reached a final state. */
-  observeRun(run: Run): void {
-    if (!FINAL_RUN_STATES.has(run.state)) {
-      return;
-    }
+  /**
+   * Loads prom-client, creates the registry and applies the observations made so far. Calling
+   * it again returns the same promise.
+   */
+  load(): Promise<PrometheusMetrics> {
+    this.loading ??= import('./prometheus.js').then(
+      ({ PrometheusMetrics }) => {
+        const registry = new PrometheusMetrics(this.source);
+        for (const observe of this.waiting ?? []) {
+          observe(registry);
+        }
 
-    this.runs.inc({ state: run.state });
-    if (run.startedAt !== undefined && run.finishedAt !== undefined) {
-      const seconds = Math.max(0, run.finishedAt - run.startedAt) / 1000;
-      this.runDuration.observe({ state: run.state }, seconds);
+        this.waiting = [];
+        this.registry = registry;
+        return registry;
+      },
+      (error: unknown) => {
+        this.waiting = undefined;
+        throw error;
+      },
+    );
+    return this.loading;
+  }
+
+  /** Counts a run that reached a final state; other states are ignored. */
+  observeRun(run: Run): void {
+    if (FINAL_RUN_STATES.has(run.state)) {
+      this.record((registry) => registry.observeRun(run));
     }
   }
 
   /** Renders the metrics in the Prometheus text format, with its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const registry = await this.load();
+    return registry.render();
   }
 
-  private countOffer(outcome: OfferOutcome): void {
-    if (outcome.result === 'accepted') {
-      this.offersReceived.inc();
+  private record(observe: Observation): void {
+    if (this.registry !== undefined) {
+      observe(this.registry);
     } else {
-      this.offersRejected.inc({ code: outcome.code });
+      this.waiting?.push(observe);
     }
   }
-}
-
-/** Gauges that read the agent's state at each scrape. */
-function registerStateGauges(source: StatusSource, registers: Registry[]): void {
-  new Gauge({
-    name: `${METRIC_PREFIX}queue_depth`,
-    help: 'Runs stored and not started yet',
-    registers,
-    collect() {
-      this.set(source.queries.runCounts().pending ?? 0);
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}running_runs`,
-    help: 'Runs executing on devices',
-    registers,
-    collect() {
-      this.set(source.runningRuns());
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}outbox_depth`,
-    help: 'Status events not yet acknowledged by the control plane',
-    registers,
-    collect() {
-      this.set(source.store.outbox.depth());
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}uplink_connected`,
-    help: '1 while the control-plane link is up, else 0',
-    registers,
-    collect() {
-      this.set(source.uplink().state === 'connected' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: `${METRIC_PREFIX}device_reachable`,
-    help: '1 when the last finished run logged in to the device, 0 when it did not; absent before the first',
-    labelNames: ['device'],
-    registers,
-    collect() {
-      this.reset();
-      const contacts = source.queries.lastContacts();
-      for (const device of source.devices()) {
-        const facts = source.store.devices.facts(device.id);
-        const reachable = deviceReachable(facts, contacts.get(device.id));
-        if (reachable !== null) {
-          this.set({ device: device.id }, reachable ? 1 : 0);
-        }
-      }
-    },
-  });
 }
 
 /**

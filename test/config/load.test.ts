@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigProblem } from '../../src/config/problems.js';
@@ -179,6 +180,48 @@ describe('loadConfig', () => {
 
     expect(error.code).toBe('CONFIG_INVALID');
     expect(problemPaths(error)).toEqual(['(file)']);
+  });
+
+  it('rejects a file of two documents', async () => {
+    await directory.write('siteId: a\n---\nsiteId: b\n');
+
+    const error = await loadError(directory);
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(problemPaths(error)).toEqual(['(file)']);
+  });
+
+  it('reports an empty file as missing settings', async () => {
+    await directory.write('# nothing configured yet\n');
+
+    const error = await loadError(directory);
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(problemPaths(error)).toEqual(['(top level)']);
+  });
+
+  it('rejects more aliases than the limit', async () => {
+    const aliases = Array.from({ length: 101 }, (_, index) => `  - *host # ${index}`);
+    await directory.write(`hosts:\n  - &host 127.0.0.1\n${aliases.join('\n')}\n`);
+
+    const error = await loadError(directory);
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(problemPaths(error)).toEqual(['(file)']);
+  });
+
+  it('accepts an alias of a device setting', async () => {
+    const config = edited((draft) => {
+      draft.devices.push({ id: 'r2', host: 'alias-target' });
+    });
+    const text = stringify(config)
+      .replace('host: 127.0.0.1', 'host: &site 127.0.0.1')
+      .replace('host: alias-target', 'host: *site');
+    await directory.write(text);
+
+    const loaded = await loadConfig(directory.file, { env: {}, cwd: directory.dir });
+
+    expect(loaded.devices[1]?.host).toBe('127.0.0.1');
   });
 
   it('names the variable of a bad override', async () => {

@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { type AgentSite, startAgentSite, statusGet, waitUntil } from '../support/agent-site.js';
@@ -5,6 +7,7 @@ import { apiRequest } from '../support/control-plane.js';
 import {
   ChildProcesses,
   daemonStatusUrl,
+  launcherWithPreload,
   logRecords,
   startDaemon,
   waitForLog,
@@ -123,6 +126,18 @@ describe('edge-agent run on other signals', () => {
 
     expect(exitCode).toBe(0);
     expect(logRecords(children, 'agent').at(-1)?.msg).toBe('agent stopped');
+  });
+
+  it('stops cleanly when signalled while starting', async () => {
+    await site.writeConfig({ store: { path: 'starting.db' } });
+    const preload = path.join(import.meta.dirname, 'term-when-listening.mjs');
+    children = new ChildProcesses({ launcher: launcherWithPreload(preload) });
+    startDaemon(children, 'agent', site.configFile);
+
+    expect(await children.exited('agent')).toBe(0);
+    const messages = logRecords(children, 'agent').map((record) => record.msg);
+    expect(messages).toContain('agent started');
+    expect(messages.at(-1)).toBe('agent stopped');
   });
 
   it('exits at once on a second signal', async () => {

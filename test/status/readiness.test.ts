@@ -5,11 +5,10 @@ import { Agent } from '../../src/daemon/agent.js';
 import { createSilentLogger } from '../../src/logging.js';
 import { AgentMetrics } from '../../src/status/metrics.js';
 import { StatusServer } from '../../src/status/server.js';
-import type { StatusSource } from '../../src/status/view.js';
-import { StatusQueries } from '../../src/store/status-queries.js';
 import { UplinkClient } from '../../src/uplink/client.js';
 import { type AgentSite, startAgentSite, statusGet, waitUntil } from '../support/agent-site.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { testStatusSource } from '../support/status-source.js';
 import { openTempStore } from '../support/temp-store.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -81,18 +80,7 @@ describe('GET /readyz', () => {
       outboxId: store.outbox.id,
       clock,
     });
-    const source: StatusSource = {
-      siteId: '6f1d2c1e-8a4b-4c55-9d3e-2b7f0a9c1d42',
-      version: '0.1.0',
-      startedAt: clock.now(),
-      clock,
-      store,
-      queries: new StatusQueries(store),
-      devices: () => [],
-      uplink: () => uplink.getStatus(),
-      runningRuns: () => 0,
-      configState: () => ({ file: '/etc/edge-agent/config.yaml', loadedAt: clock.now() }),
-    };
+    const source = testStatusSource(store, clock, () => uplink.getStatus());
     const server = await StatusServer.start({
       host: '127.0.0.1',
       port: 0,
