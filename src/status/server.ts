@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import { AgentError, errorMessage } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { bearerMatches, OPEN_PATHS } from './auth.js';
+import { AUTH_CHALLENGES, authorizationMatches, OPEN_PATHS } from './auth.js';
 import type { AgentMetrics } from './metrics.js';
 import { errorReply, type Reply, ROUTES, type RouteContext, StoreProbe } from './routes.js';
 import type { StatusSource } from './view.js';
@@ -109,7 +109,7 @@ export class StatusServer {
     const url = new URL(request.url ?? '/', 'http://status.invalid');
     const reply = await this.route(request, url);
 
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
       ...COMMON_HEADERS,
       'content-type': reply.contentType,
       'content-length': String(Buffer.byteLength(reply.body)),
@@ -119,7 +119,7 @@ export class StatusServer {
     }
 
     if (reply.status === 401) {
-      headers['www-authenticate'] = 'Bearer realm="edge-agent"';
+      headers['www-authenticate'] = [...AUTH_CHALLENGES];
     }
 
     if (reply.status === 405) {
@@ -144,9 +144,13 @@ export class StatusServer {
     if (
       token !== undefined &&
       !OPEN_PATHS.has(url.pathname) &&
-      !bearerMatches(request.headers.authorization, token)
+      !authorizationMatches(request.headers.authorization, token)
     ) {
-      return errorReply(401, 'UNAUTHORIZED', 'send the status token as Authorization: Bearer');
+      return errorReply(
+        401,
+        'UNAUTHORIZED',
+        'send the status token as Authorization: Bearer, or as the password in a browser',
+      );
     }
 
     for (const route of ROUTES) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/errors.js';
-import { bearerMatches, checkStatusExposure } from '../../src/status/auth.js';
+import { authorizationMatches, checkStatusExposure } from '../../src/status/auth.js';
 
 const FILE = '/etc/edge-agent/config.yaml';
 
@@ -45,13 +45,24 @@ describe('checkStatusExposure', () => {
   });
 });
 
-describe('bearerMatches', () => {
-  it('accepts the exact token', () => {
-    expect(bearerMatches('Bearer s3cret-token', 's3cret-token')).toBe(true);
+const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('authorizationMatches', () => {
+  it('accepts the exact bearer token', () => {
+    expect(authorizationMatches('Bearer s3cret-token', 's3cret-token')).toBe(true);
   });
 
   it('accepts a lower-case scheme', () => {
-    expect(bearerMatches('bearer s3cret-token', 's3cret-token')).toBe(true);
+    expect(authorizationMatches('bearer s3cret-token', 's3cret-token')).toBe(true);
+  });
+
+  it('accepts the token as Basic password', () => {
+    expect(authorizationMatches(basic('admin', 's3cret-token'), 's3cret-token')).toBe(true);
+  });
+
+  it('accepts Basic with empty user', () => {
+    expect(authorizationMatches(basic('', 's3cret-token'), 's3cret-token')).toBe(true);
   });
 
   it.each([
@@ -59,8 +70,11 @@ describe('bearerMatches', () => {
     ['empty token', 'Bearer '],
     ['prefix of the token', 'Bearer s3cret'],
     ['token with extra text', 'Bearer s3cret-token2'],
-    ['other scheme', 'Basic s3cret-token'],
+    ['Basic without encoding', 'Basic s3cret-token'],
+    ['token as Basic user', basic('s3cret-token', '')],
+    ['wrong Basic password', basic('admin', 's3cret')],
+    ['other scheme', 'Digest s3cret-token'],
   ])('rejects %s', (_case, header) => {
-    expect(bearerMatches(header, 's3cret-token')).toBe(false);
+    expect(authorizationMatches(header, 's3cret-token')).toBe(false);
   });
 });

@@ -95,7 +95,17 @@ describe('status endpoint token', () => {
 
     expect(response.status).toBe(401);
     expect((response.body as { code: string }).code).toBe('UNAUTHORIZED');
-    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Basic .*, Bearer /);
+  });
+
+  it('serves the page to a browser login', async () => {
+    const login = Buffer.from(`admin:${STATUS_TOKEN}`).toString('base64');
+    const response = await fetch(`${agent.statusUrl}/`, {
+      headers: { authorization: `Basic ${login}` },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
   });
 
   it('rejects a wrong token', async () => {
