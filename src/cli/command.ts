@@ -1,3 +1,5 @@
+import { agentVersion } from '../daemon/version.js';
+
 /** A subcommand of one of the project's programs. */
 export type Command = {
   /** One line for the program's help. */
@@ -13,7 +15,7 @@ export type CommandTable = Readonly<Record<string, () => Promise<Command>>>;
 
 /**
  * Runs the subcommand named by `argv[0]` from `commands`, printing help for `--help`, `help` or
- * an unknown name. Returns the exit code.
+ * no name, and the version for `--version`. Returns the exit code.
  */
 export async function dispatch(
   program: string,
@@ -25,6 +27,11 @@ export async function dispatch(
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     await printHelp(program, commands);
     return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`${program} ${agentVersion()}\n`);
+    return EXIT.ok;
   }
 
   const load = commands[name];
@@ -50,7 +57,11 @@ async function printHelp(program: string, commands: CommandTable): Promise<void>
     }
   }
 
-  lines.push('', `Run "${program} <command> --help" for the options of a command.`);
+  lines.push(
+    '',
+    `Run "${program} <command> --help" for the options of a command, "${program} --version" for`,
+    'the version.',
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
