@@ -4,6 +4,7 @@ import { AgentError, errorMessage } from '../../errors.js';
 import { cancelledError, withDeadline } from '../deadline.js';
 import { normalizeSshFingerprint, sshHostKeyFingerprint } from '../fingerprints.js';
 import type { DeviceConfig, SessionContext } from '../types.js';
+import { keyAgentFor } from './key-agent.js';
 
 /**
  * Algorithms added to ssh2's defaults so that RouterOS 6 devices can be reached: they offer
@@ -29,7 +30,8 @@ type HostKeyCheck = { expected?: string; presented?: string; source?: 'configure
 
 /**
  * Connects and authenticates over SSH. Throws DEVICE_UNREACHABLE, HOST_KEY_MISMATCH,
- * AUTH_FAILED, UNSUPPORTED (no common algorithm), CONNECTION_LOST or CANCELLED.
+ * AUTH_FAILED, UNSUPPORTED (no common algorithm), CONNECTION_LOST, CANCELLED, or
+ * SECRET_UNREADABLE when the private key cannot be parsed.
  */
 export async function connectSsh(device: DeviceConfig, context: SessionContext): Promise<Client> {
   const client = new Client();
@@ -87,10 +89,7 @@ function connectConfig(
   };
 
   if (credentials.privateKey !== undefined) {
-    config.privateKey = credentials.privateKey;
-    if (credentials.passphrase !== undefined) {
-      config.passphrase = credentials.passphrase;
-    }
+    config.agent = keyAgentFor(device, credentials.privateKey, credentials.passphrase);
   }
 
   // NOTE: ssh2 sends the user name and password as UTF-8, so non-ASCII characters in them
