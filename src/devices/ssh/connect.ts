@@ -1,4 +1,10 @@
-import { type AlgorithmList, type Algorithms, Client, type ConnectConfig } from 'ssh2';
+import {
+  type AlgorithmList,
+  type Algorithms,
+  type AuthenticationType,
+  Client,
+  type ConnectConfig,
+} from 'ssh2';
 
 import { AgentError, errorMessage } from '../../errors.js';
 import { cancelledError, withDeadline } from '../deadline.js';
@@ -98,7 +104,28 @@ function connectConfig(
     config.password = credentials.password;
   }
 
+  config.authHandler = authMethods(config);
   return config;
+}
+
+/**
+ * Lists the login methods to try, the key before the password. RouterOS rejects the password of
+ * a user with a key (unless always-allow-password-login is set), so the key first saves a round
+ * trip and spares the device a rejected password attempt on every run. ssh2's default
+ * order starts with `none`, one more round trip that succeeds only on a server without login,
+ * so `none` is tried only when no key and no password are configured.
+ */
+function authMethods(config: ConnectConfig): AuthenticationType[] {
+  const methods: AuthenticationType[] = [];
+  if (config.agent !== undefined) {
+    methods.push('agent');
+  }
+
+  if (config.password !== undefined) {
+    methods.push('password');
+  }
+
+  return methods.length === 0 ? ['none'] : methods;
 }
 
 /**
