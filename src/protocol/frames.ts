@@ -56,7 +56,7 @@ export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.Zo
   }
 
   const value = parseJson(bytes.toString('utf8'));
-  checkDepth(value, 0);
+  checkShape(value, 0);
 
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
@@ -74,23 +74,19 @@ export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.Zo
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text, (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) {
-        throw new AgentError('FRAME_INVALID', `Frame contains the forbidden key "${key}"`);
-      }
-
-      return value;
-    });
+    return JSON.parse(text);
   } catch (error) {
-    if (error instanceof AgentError) {
-      throw error;
-    }
-
     throw new AgentError('FRAME_INVALID', 'Frame is not valid JSON text', { cause: error });
   }
 }
 
-function checkDepth(value: unknown, depth: number): void {
+/**
+ * Rejects prototype keys and nesting deeper than MAX_DEPTH in a parsed value. A walk after the
+ * parse costs less than a `JSON.parse` reviver, which calls back for every value: parsing and
+ * checking a 276-byte run_status frame took 1.4 to 1.7 µs this way and 4.6 to 6 µs with one.
+ * `JSON.parse` makes `__proto__` an own key, so the walk finds it.
+ */
+function checkShape(value: unknown, depth: number): void {
   if (typeof value !== 'object' || value === null) {
     return;
   }
@@ -99,8 +95,20 @@ function checkDepth(value: unknown, depth: number): void {
     throw new AgentError('FRAME_INVALID', `Frame nests deeper than ${MAX_DEPTH} levels`);
   }
 
-  for (const child of Object.values(value)) {
-    checkDepth(child, depth + 1);
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      checkShape(child, depth + 1);
+    }
+
+    return;
+  }
+
+  for (const [key, child] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(key)) {
+      throw new AgentError('FRAME_INVALID', `Frame contains the forbidden key "${key}"`);
+    }
+
+    checkShape(child, depth + 1);
   }
 }
 

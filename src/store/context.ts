@@ -34,3 +34,26 @@ export function readQuery<T>(context: StoreContext, operation: string, body: () 
     throw translateStoreError(error, context.file, operation);
   }
 }
+
+/**
+ * Runs `body` with `synchronous=NORMAL` on a database in WAL mode, so that its transaction
+ * commits without waiting for the disk. Such a commit is atomic but may be lost in a power
+ * failure. The next commit at the database's own level (FULL) syncs it to disk too.
+ * Only for writes whose loss is harmless. Inside an open transaction, `body` joins it as is.
+ */
+export function withoutSync<T>(context: StoreContext, body: () => T): T {
+  const { db } = context;
+  if (db.inTransaction) {
+    return body();
+  }
+
+  const level = readQuery(context, 'reading the sync level', () =>
+    db.pragma('synchronous', { simple: true }),
+  );
+  db.pragma('synchronous = NORMAL');
+  try {
+    return body();
+  } finally {
+    db.pragma(`synchronous = ${Number(level)}`);
+  }
+}

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 
 import { FINAL_RUN_STATES } from '../jobs/types.js';
-import { readQuery, type StoreContext, writeTransaction } from './context.js';
+import { readQuery, type StoreContext, withoutSync, writeTransaction } from './context.js';
 import type { OutboxEntry, OutboxEvent } from './types.js';
 
 type OutboxRow = {
@@ -137,17 +137,23 @@ export class Outbox {
    * Acknowledges every event up to and including `seq`, deleting them. A sequence number past
    * the last event acknowledges only what exists, so events written later are not lost.
    * Returns the number of events deleted.
+   *
+   * The commit does not wait for the disk. An acknowledgement lost in a power failure only
+   * makes the agent send those events again, and the control plane records a resent event
+   * once. Waiting for the disk here put one sync per window of events on the replay's path.
    */
   acknowledge(seq: number): number {
-    return writeTransaction(this.context, 'acknowledging outbox events', () => {
-      const upTo = Math.min(seq, this.lastSeqStatement.get() ?? 0);
-      const deleted = this.deleteStatement.run(upTo).changes;
-      if (upTo > this.acknowledgedSeq()) {
-        this.setAcknowledgedStatement.run(upTo);
-      }
+    return withoutSync(this.context, () =>
+      writeTransaction(this.context, 'acknowledging outbox events', () => {
+        const upTo = Math.min(seq, this.lastSeqStatement.get() ?? 0);
+        const deleted = this.deleteStatement.run(upTo).changes;
+        if (upTo > this.acknowledgedSeq()) {
+          this.setAcknowledgedStatement.run(upTo);
+        }
 
-      return deleted;
-    });
+        return deleted;
+      }),
+    );
   }
 
   /** Number of events not yet acknowledged. */

@@ -232,6 +232,26 @@ describe('agent hub status recording', () => {
     expect(delivery?.launchedDeviceIds).toEqual(['router-1']);
   });
 
+  it('records a mixed burst in order', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const { deliveries } = fixture.controlPlane;
+    const run = (seq: number, jobId = id) =>
+      ({ type: 'run_status', seq, run: runReport(jobId, 'router-1', { revision: seq }) }) as const;
+
+    const outcomes = deliveries.recordAll(
+      site().id,
+      [run(1, randomUUID()), run(3), run(3), run(2)],
+      Date.now(),
+    );
+
+    expect(outcomes).toEqual(['unknown-job', 'recorded', 'duplicate', 'recorded']);
+    expect(deliveries.lastSeq(site().id)).toBe(3);
+    expect(deliveries.countEvents(id, site().id)).toBe(2);
+    expect(deliveries.results(id, site().id)[0]?.revision).toBe(3);
+  });
+
   it('acknowledges status of unknown jobs', async () => {
     const peer = await connectAgent();
     await peer.next('welcome');

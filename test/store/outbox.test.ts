@@ -78,6 +78,16 @@ describe('Outbox', () => {
     expect(store.outbox.read(0, 10).map((entry) => entry.seq)).toEqual([4]);
   });
 
+  it('keeps an acknowledgement after reopen', () => {
+    acceptJobs(3);
+    store.outbox.acknowledge(2);
+    store.close();
+    store = Store.open(directory.file);
+
+    expect(store.outbox.acknowledgedSeq()).toBe(2);
+    expect(store.outbox.depth()).toBe(1);
+  });
+
   it('attaches output to final run events', () => {
     const job = makeJob({ targets: ['r1'] });
     store.acceptJob(job);

@@ -22,6 +22,8 @@ export type OpenSshServerOptions = {
   handleCommand: CommandHandler;
   /** Passphrase of the generated client key; default none. */
   clientKeyPassphrase?: string;
+  /** Type of the generated client key, as `ssh-keygen -t` names it; default `ed25519`. */
+  clientKeyType?: 'ed25519' | 'rsa' | 'ecdsa';
 };
 
 /** A real OpenSSH `sshd` on 127.0.0.1 that logs in the current user with a generated key. */
@@ -86,7 +88,11 @@ export async function startOpenSshServer(options: OpenSshServerOptions): Promise
   });
 
   try {
-    const keys = await generateKeys(dir, options.clientKeyPassphrase ?? '');
+    const keys = await generateKeys(
+      dir,
+      options.clientKeyPassphrase ?? '',
+      options.clientKeyType ?? 'ed25519',
+    );
     const port = await freePort();
     const configPath = await writeSshdConfig(dir, port);
     await ensurePrivilegeSeparationDirectory();
@@ -111,14 +117,14 @@ export async function startOpenSshServer(options: OpenSshServerOptions): Promise
   }
 }
 
-async function generateKeys(dir: string, passphrase: string) {
+async function generateKeys(dir: string, passphrase: string, clientKeyType: string) {
   const hostKeyPath = path.join(dir, 'ssh_host_ed25519_key');
-  const clientKeyPath = path.join(dir, 'client_ed25519');
+  const clientKeyPath = path.join(dir, `client_${clientKeyType}`);
   await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'host', '-f', hostKeyPath]);
   await run('ssh-keygen', [
     '-q',
     '-t',
-    'ed25519',
+    clientKeyType,
     '-N',
     passphrase,
     '-C',

@@ -42,6 +42,16 @@ export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job';
 /** A status event from an agent's outbox, as the sequenced frames of protocol v1 carry it. */
 export type StatusEvent = StatusFrame;
 
+/** State shared by the events of one burst from one site while they are recorded. */
+type Burst = {
+  siteId: string;
+  /** The site's outbox id when the burst began; null before the agent's first hello. */
+  outboxId: string | null;
+  now: number;
+  /** Whether each job of the burst was offered to the site, by job id. */
+  knownJobs: Map<string, boolean>;
+};
+
 /** Deliveries of scripts to sites and the device results agents report. */
 export class DeliveryRepository {
   private readonly db: Database.Database;
@@ -50,22 +60,15 @@ export class DeliveryRepository {
   private readonly statements = new Map<string, Database.Statement>();
 
   private readonly recordTransaction: Database.Transaction<
-    (siteId: string, event: StatusEvent, now: number) => RecordOutcome
-  >;
-
-  private readonly recordAllTransaction: Database.Transaction<
     (siteId: string, events: readonly StatusEvent[], now: number) => RecordOutcome[]
   >;
 
   constructor(db: Database.Database) {
     this.db = db;
-    // Transaction functions are made once: making one costs more than a small transaction.
-    this.recordTransaction = db.transaction((siteId: string, event: StatusEvent, now: number) =>
-      this.recordOne(siteId, event, now),
-    );
-    this.recordAllTransaction = db.transaction(
+    // The transaction function is made once: making one costs more than a small transaction.
+    this.recordTransaction = db.transaction(
       (siteId: string, events: readonly StatusEvent[], now: number) =>
-        events.map((event) => this.recordOne(siteId, event, now)),
+        this.recordBurst(siteId, events, now),
     );
   }
 
@@ -175,7 +178,7 @@ export class DeliveryRepository {
 
   /** Records status events in order, in one transaction; returns each event's outcome. */
   recordAll(siteId: string, events: readonly StatusEvent[], now: number): RecordOutcome[] {
-    return this.recordAllTransaction(siteId, events, now);
+    return this.recordTransaction(siteId, events, now);
   }
 
   /**
@@ -184,31 +187,51 @@ export class DeliveryRepository {
    * one. Every outcome advances the site's last sequence number.
    */
   record(siteId: string, event: StatusEvent, now: number): RecordOutcome {
-    return this.recordTransaction(siteId, event, now);
+    const [outcome] = this.recordTransaction(siteId, [event], now);
+    return outcome ?? 'unknown-job';
   }
 
-  private recordOne(siteId: string, event: StatusEvent, now: number): RecordOutcome {
-    const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
+  /**
+   * Records a burst of events with two statements per event: the event, then its effect. The
+   * site's outbox id is read once per burst and each job's delivery once per job. The site's
+   * last sequence number is advanced once, to the highest of the burst.
+   */
+  private recordBurst(
+    siteId: string,
+    events: readonly StatusEvent[],
+    now: number,
+  ): RecordOutcome[] {
+    const site = this.prepare('SELECT outbox_id FROM sites WHERE id = ?').get(siteId) as
+      | { outbox_id: string | null }
+      | undefined;
+    const burst: Burst = { siteId, outboxId: site?.outbox_id ?? null, now, knownJobs: new Map() };
+    let highestSeq = 0;
+    const outcomes = events.map((event) => {
+      highestSeq = Math.max(highestSeq, event.seq);
+      return this.recordOne(burst, event);
+    });
+
     this.prepare('UPDATE sites SET last_seq = MAX(last_seq, ?) WHERE id = ?').run(
-      event.seq,
+      highestSeq,
       siteId,
     );
+    return outcomes;
+  }
 
-    const known = this.prepare(
-      `SELECT 1 FROM deliveries WHERE script_id = ? AND site_id = ?
-           AND state IN ('offered', 'accepted')`,
-    ).get(jobId, siteId);
-    if (known === undefined) {
+  private recordOne(burst: Burst, event: StatusEvent): RecordOutcome {
+    const { siteId, now } = burst;
+    const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
+    if (!this.isOffered(burst, jobId)) {
       return 'unknown-job';
     }
 
     const inserted = this.prepare(
       `INSERT OR IGNORE INTO status_events (site_id, outbox_id, seq, kind, script_id, device_id,
            revision, received_at)
-         VALUES (?, (SELECT outbox_id FROM sites WHERE id = ?), ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       siteId,
-      siteId,
+      burst.outboxId,
       event.seq,
       event.type,
       jobId,
@@ -222,6 +245,25 @@ export class DeliveryRepository {
 
     this.apply(siteId, event, now);
     return 'recorded';
+  }
+
+  /**
+   * Returns whether the job was offered to the burst's site, querying once per job and burst.
+   * Recording events only ever moves a delivery to `accepted`, so the result stays valid for
+   * the whole burst.
+   */
+  private isOffered(burst: Burst, jobId: string): boolean {
+    let offered = burst.knownJobs.get(jobId);
+    if (offered === undefined) {
+      const row = this.prepare(
+        `SELECT 1 FROM deliveries WHERE script_id = ? AND site_id = ?
+             AND state IN ('offered', 'accepted')`,
+      ).get(jobId, burst.siteId);
+      offered = row !== undefined;
+      burst.knownJobs.set(jobId, offered);
+    }
+
+    return offered;
   }
 
   private apply(siteId: string, event: StatusEvent, now: number): void {

@@ -1,18 +1,23 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
+import { readDeviceCredentials } from '../../../src/config/secrets.js';
 import { openSshSession } from '../../../src/devices/ssh/session.js';
 import type { DeviceConfig, DeviceSession, SessionContext } from '../../../src/devices/types.js';
 import { createSilentLogger } from '../../../src/logging.js';
 import type { RouterOsDevice } from '../../../src/simulator/model/device.js';
 import { temporaryTrustStore } from '../../support/device-fleet.js';
 import { rejectedError } from '../../support/errors.js';
-import { type OpenSshServer, startOpenSshServer } from '../../support/openssh-server.js';
+import {
+  type OpenSshServer,
+  type OpenSshServerOptions,
+  startOpenSshServer,
+} from '../../support/openssh-server.js';
 import { buildDevice } from '../../support/simulated-device.js';
 
 /**
@@ -255,4 +260,59 @@ describe('SSH transport keys against OpenSSH', () => {
     const failure = openSshSession(deviceConfig(server), context);
     expect((await rejectedError(failure)).code).toBe('AUTH_FAILED');
   });
+
+  it('rejects a wrong passphrase after a login', async () => {
+    const { server, pins } = await startKeyServer({ clientKeyPassphrase: 'correct horse' });
+    const context = await contextFor(server, pins);
+    context.credentials.passphrase = 'correct horse';
+    const session = await openSshSession(deviceConfig(server), context);
+    await session.close();
+
+    context.credentials.passphrase = 'wrong horse';
+    const failure = openSshSession(deviceConfig(server), context);
+    expect((await rejectedError(failure)).code).toBe('SECRET_UNREADABLE');
+  });
+
+  it('uses the new key after the key file changes', async () => {
+    const { server, pins } = await startKeyServer({});
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'edge-key-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const keyFile = path.join(dir, 'device_key');
+    await copyFile(server.clientKeyPath, keyFile);
+    const config = deviceConfig(server, { keyFile });
+    const contextNow = async () => ({
+      ...(await contextFor(server, pins)),
+      credentials: await readDeviceCredentials(config),
+    });
+
+    const first = await openSshSession(config, await contextNow());
+    await first.close();
+    // The file now contains a key the server does not accept, as after a rotation on disk.
+    await rm(keyFile);
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]);
+    const failure = openSshSession(config, await contextNow());
+    expect((await rejectedError(failure)).code).toBe('AUTH_FAILED');
+  });
+
+  it.each(['rsa', 'ecdsa'] as const)('logs in with an %s key', async (clientKeyType) => {
+    const { server, pins } = await startKeyServer({ clientKeyType });
+    const session = await openSshSession(deviceConfig(server), await contextFor(server, pins));
+    cleanups.push(() => session.close());
+    expect(session.facts.version.startsWith('7.17')).toBe(true);
+  });
 });
+
+/** Starts an sshd for a RouterOS 7.17 device and a trust store, both removed after the test. */
+async function startKeyServer(
+  options: Omit<OpenSshServerOptions, 'handleCommand'>,
+): Promise<{ server: OpenSshServer; pins: Pins }> {
+  const device = buildDevice({ version: '7.17' });
+  const server = await startOpenSshServer({
+    ...options,
+    handleCommand: interpreterHandler(device),
+  });
+  cleanups.push(() => server.stop());
+  const pins = await temporaryTrustStore();
+  cleanups.push(() => pins.remove());
+  return { server, pins };
+}
