@@ -63,7 +63,9 @@ export function testControlPlaneSettings(
     listen: {
       host: '127.0.0.1',
       port: 0,
-      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.tls === undefined
+        ? {}
+        : { tls: { certFile: options.tls.certFile, keyFile: options.tls.keyFile } }),
     },
     database: 'cp.db',
     jwt: { secretFile: 'jwt.secret' },
