@@ -76,7 +76,8 @@ export class ControlPlane {
   static async start(options: ControlPlaneOptions): Promise<ControlPlane> {
     const { config } = options;
     const clock = options.clock ?? systemClock;
-    const logger = (options.logger ?? createSilentLogger()).child({ component: 'control-plane' });
+    const rootLogger = options.logger ?? createSilentLogger();
+    const logger = rootLogger.child({ component: 'control-plane' });
 
     const signing = await loadOrCreateSigningKey(config.signingKeyFile);
     const jwtSecret = await loadOrCreateJwtSecret(config.jwt.secretFile);
@@ -91,7 +92,8 @@ export class ControlPlane {
       deliveries,
       signingKey: signing.value,
       clock,
-      logger,
+      // The hub binds its own component; pino would repeat the key under this one's.
+      logger: rootLogger,
       heartbeatIntervalMs: config.heartbeatIntervalSeconds * 1000,
       deliveryLeadMs: config.delivery.leadSeconds * 1000,
     });
