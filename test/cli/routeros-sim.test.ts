@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -79,5 +79,23 @@ describe('routeros-sim reboot fault', () => {
     client.close();
 
     expect(replies[0]?.[0]).toBe('!done');
+  });
+});
+
+describe('routeros-sim state directory', () => {
+  it('creates a missing directory', async () => {
+    const stateDir = path.join(dir, 'missing', 'state');
+
+    await startSimulator(['--state-dir', stateDir]);
+
+    expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
+  });
+
+  it('exits 2 when it cannot create it', async () => {
+    const file = path.join(dir, 'not-a-directory');
+    await writeFile(file, 'text');
+    children.start('sim', 'routeros-sim', ['--state-dir', path.join(file, 'state')]);
+
+    expect(await children.exited('sim')).toBe(2);
   });
 });
