@@ -41,6 +41,9 @@ export type SessionContext = {
 export class AgentSession {
   readonly siteId: string;
 
+  /** Outbox id from the agent's `hello`; undefined until the session is ready. */
+  outboxId: string | undefined;
+
   private readonly socket: WebSocket;
 
   private readonly context: SessionContext;
@@ -206,6 +209,7 @@ export class AgentSession {
     const lastSeq = deliveries.openOutbox(this.siteId, hello.outboxId, clock.now());
 
     this.ready = true;
+    this.outboxId = hello.outboxId;
     this.send({
       type: 'welcome',
       protocol,

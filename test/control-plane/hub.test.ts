@@ -24,6 +24,8 @@ beforeEach(async () => {
   fixture = await startTestControlPlane({ logger });
 });
 
+const SHARED_TOKEN_WARNING = 'another agent uses this site token; give each agent its own token';
+
 /** Returns the log records whose message is `message`. */
 function logRecords(message: string): Array<Record<string, unknown>> {
   return logLines
@@ -176,6 +178,28 @@ describe('agent hub authentication', () => {
     await waitFor(() => first.closeCode !== undefined);
     expect(first.closeCode).toBe(4001);
     expect(fixture.controlPlane.hub.connectedSites()).toEqual([site().id]);
+  });
+
+  it('warns once about a shared token', async () => {
+    const outboxIds = [randomUUID(), randomUUID()];
+    for (let index = 0; index < 4; index++) {
+      const peer = await connectAgent(0, { outboxId: outboxIds[index % 2] });
+      await peer.next('welcome');
+    }
+
+    const warnings = logRecords(SHARED_TOKEN_WARNING);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.siteId).toBe(site().id);
+    expect(warnings[0]?.replacedOutboxId).toBe(outboxIds[0]);
+  });
+
+  it('reconnects without a warning', async () => {
+    const first = await connectAgent();
+    await first.next('welcome');
+    const second = await connectAgent();
+    await second.next('welcome');
+
+    expect(logRecords(SHARED_TOKEN_WARNING)).toHaveLength(0);
   });
 });
 
