@@ -13,7 +13,6 @@ import { stringify } from 'yaml';
 import type { DeviceConfig } from '../src/devices/types.js';
 import { type ControlPlaneProcess, startControlPlane } from './support/control-plane-process.js';
 import {
-  freePort,
   type MemorySample,
   sampleMemory,
   sleep,
@@ -73,15 +72,12 @@ export async function runFootprint(params: FootprintParams, log: Log): Promise<B
   const controlPlane = await startControlPlane(directory);
 
   try {
-    const statusPort = await freePort();
-    const configFile = writeAgentConfig(directory, controlPlane, simulator.inventory, statusPort);
+    const configFile = writeAgentConfig(directory, controlPlane, simulator.inventory);
     const samples: StartSample[] = [];
     for (let index = 0; index < params.starts; index++) {
       const withMemory = index === params.starts - 1;
       log(`footprint: start ${index + 1} of ${params.starts}${withMemory ? ', with memory' : ''}`);
-      samples.push(
-        await startOnce(configFile, statusPort, directory, withMemory ? params : undefined),
-      );
+      samples.push(await startOnce(configFile, directory, withMemory ? params : undefined));
     }
 
     return report(params, samples);
@@ -98,17 +94,17 @@ export async function runFootprint(params: FootprintParams, log: Log): Promise<B
  */
 async function startOnce(
   configFile: string,
-  statusPort: number,
   directory: string,
   memory: FootprintParams | undefined,
 ): Promise<StartSample> {
   const daemon = startDaemon(configFile, path.join(directory, 'agent.log'));
   try {
-    await waitForStatus(statusPort, '/readyz', daemon.child);
+    const statusUrl = await daemon.statusUrl();
+    await waitForStatus(statusUrl, '/readyz', daemon.child);
     const sample: StartSample = { readyMs: performance.now() - daemon.startedAt, exitCode: null };
     if (memory !== undefined) {
       const pid = daemon.child.pid ?? 0;
-      await waitForStatus(statusPort, '/status', daemon.child, (body) =>
+      await waitForStatus(statusUrl, '/status', daemon.child, (body) =>
         body.includes('"connected": true'),
       );
       const connectedAt = performance.now();
@@ -181,7 +177,6 @@ function writeAgentConfig(
   directory: string,
   controlPlane: ControlPlaneProcess,
   inventory: readonly DeviceConfig[],
-  statusPort: number,
 ): string {
   const secrets = path.join(directory, 'secrets');
   mkdirSync(secrets, { recursive: true });
@@ -196,7 +191,7 @@ function writeAgentConfig(
       allowInsecure: true,
       jobSigningKey: { keyId: controlPlane.keyId, publicKey: controlPlane.publicKey },
     },
-    status: { listen: `127.0.0.1:${statusPort}` },
+    status: { listen: '127.0.0.1:0' },
     store: { path: 'agent.db' },
     deviceDefaults: {
       transport: 'api',

@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'REQUEST_INVALID',
   'CONFLICT',
+  'LISTEN_FAILED',
 
   // A defect in this program rather than in its input.
   'INTERNAL',

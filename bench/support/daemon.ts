@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { openSync, readFileSync, statSync } from 'node:fs';
 
 import { nodeArguments } from './child-module.js';
 import { readMemory } from './process-tree.js';
@@ -15,12 +14,19 @@ export type Daemon = {
   child: ChildProcess;
   /** `performance.now()` just before the spawn. */
   startedAt: number;
+  /**
+   * Resolves with the status endpoint's base URL, with the port the kernel chose, from the
+   * `status endpoint listening` line this start wrote to the log.
+   */
+  statusUrl(): Promise<string>;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | null>;
 };
 
 /** Starts `edge-agent run --config FILE` as the systemd unit does, without extra node flags. */
 export function startDaemon(configFile: string, logFile: string): Daemon {
+  // The log file is shared by every start, so only lines past its current end are this start's.
+  const logOffset = statSync(logFile, { throwIfNoEntry: false })?.size ?? 0;
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
@@ -32,6 +38,7 @@ export function startDaemon(configFile: string, logFile: string): Daemon {
   return {
     child,
     startedAt,
+    statusUrl: () => readStatusUrl(logFile, logOffset, child),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -45,12 +52,42 @@ export function startDaemon(configFile: string, logFile: string): Daemon {
   };
 }
 
+/** Polls the log from `offset` until the daemon logs the URL its status endpoint listens on. */
+async function readStatusUrl(logFile: string, offset: number, child: ChildProcess) {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const url = findStatusUrl(readFileSync(logFile).subarray(offset).toString('utf8'));
+    if (url !== undefined) {
+      return url;
+    }
+
+    if (child.exitCode !== null) {
+      throw new Error(`edge-agent run exited with code ${child.exitCode} before it listened`);
+    }
+
+    await sleep(2);
+  }
+
+  throw new Error(`edge-agent run logged no status URL within 60 s; see ${logFile}`);
+}
+
+function findStatusUrl(log: string): string | undefined {
+  for (const line of log.split('\n')) {
+    if (line.includes('"status endpoint listening"')) {
+      const record = JSON.parse(line) as { url?: unknown };
+      return typeof record.url === 'string' ? record.url : undefined;
+    }
+  }
+
+  return undefined;
+}
+
 /**
  * Polls a status endpoint path as fast as the daemon responds until it returns 200 with a body
  * that `accept` takes. A connection error before the port is bound counts as not ready yet.
  */
 export async function waitForStatus(
-  port: number,
+  baseUrl: string,
   pathname: string,
   child: ChildProcess,
   accept: (body: string) => boolean = () => true,
@@ -64,7 +101,7 @@ export async function waitForStatus(
     }
 
     try {
-      const response = await fetch(`http://127.0.0.1:${port}${pathname}`);
+      const response = await fetch(`${baseUrl}${pathname}`);
       if (response.status === 200 && accept(await response.text())) {
         return;
       }
@@ -92,15 +129,6 @@ export async function sampleMemory(pid: number, count: number): Promise<MemorySa
     rss: median(readings.map((reading) => reading.rss)),
     pss: median(readings.map((reading) => reading.pss)),
   };
-}
-
-/** Returns a port the kernel just gave out and released, for the status endpoint. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address !== null ? address.port : 0;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 import type WebSocket from 'ws';
 import type { Clock, TimerHandle } from '../clock.js';
 import { AgentError } from '../errors.js';
+import { decideVerdict } from '../jobs/types.js';
 import type { Logger } from '../logging.js';
 import { sendCorked } from '../protocol/corked.js';
 import { decodeFrame, encodeFrame, errorFrameFor, type RawMessage } from '../protocol/frames.js';
@@ -39,6 +40,9 @@ export type SessionContext = {
 /** One agent's connection to the hub, authenticated for one site by its token. */
 export class AgentSession {
   readonly siteId: string;
+
+  /** Outbox id from the agent's `hello`; undefined until the session is ready. */
+  outboxId: string | undefined;
 
   private readonly socket: WebSocket;
 
@@ -205,6 +209,7 @@ export class AgentSession {
     const lastSeq = deliveries.openOutbox(this.siteId, hello.outboxId, clock.now());
 
     this.ready = true;
+    this.outboxId = hello.outboxId;
     this.send({
       type: 'welcome',
       protocol,
@@ -277,6 +282,11 @@ export class AgentSession {
       return;
     }
 
+    frames.forEach((frame, index) => {
+      if (frame.type === 'job_verdict' && outcomes[index] === 'recorded') {
+        this.checkVerdict(frame);
+      }
+    });
     sendCorked(this.socket, () => {
       frames.forEach((frame, index) => {
         if (outcomes[index] === 'unknown-job') {
@@ -291,6 +301,30 @@ export class AgentSession {
         this.send({ type: 'status_ack', seq: frame.seq });
       });
     });
+  }
+
+  /**
+   * Logs a warning when an agent's verdict contradicts the recorded runs. The runs decide the
+   * site's verdict. Such a verdict usually means the agent lost or replaced its store.
+   */
+  private checkVerdict(frame: Extract<StatusFrame, { type: 'job_verdict' }>): void {
+    const { deliveries } = this.context;
+    const runs = deliveries.results(frame.jobId, this.siteId);
+    const runsVerdict = decideVerdict(runs.map((run) => run.state));
+    if (runsVerdict === frame.verdict) {
+      return;
+    }
+
+    this.logger.warn(
+      {
+        jobId: frame.jobId,
+        seq: frame.seq,
+        agentVerdict: frame.verdict,
+        runsVerdict,
+        recordedVerdict: deliveries.get(frame.jobId, this.siteId)?.agentVerdict ?? null,
+      },
+      'agent verdict contradicts the recorded runs',
+    );
   }
 }
 

@@ -7,30 +7,30 @@ import { isLoopbackHost } from '../protocol/addresses.js';
 
 const SITE_TOKEN_HASH = /^sha256:[0-9a-f]{64}$/;
 
-const siteSchema = z.object({
+const siteSchema = z.strictObject({
   id: z.uuid(),
   name: z.string().min(1).max(256),
   /** `sha256:` and the hex SHA-256 of the site's agent token; see `edge-control-plane site-token`. */
   tokenHash: z.string().regex(SITE_TOKEN_HASH, 'expected "sha256:" and 64 lower-case hex digits'),
 });
 
-const configSchema = z.object({
+const configSchema = z.strictObject({
   listen: z
-    .object({
+    .strictObject({
       host: z.string().min(1).default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(8443),
-      tls: z.object({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
+      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1) }).optional(),
     })
     .prefault({}),
   database: z.string().min(1),
-  jwt: z.object({
+  jwt: z.strictObject({
     secretFile: z.string().min(1),
     issuer: z.string().min(1).default('edge-control-plane'),
     audience: z.string().min(1).default('scripts-api'),
   }),
   signingKeyFile: z.string().min(1),
   delivery: z
-    .object({
+    .strictObject({
       leadSeconds: z.int().min(0).max(86_400).default(600),
       defaultExpirySeconds: z
         .int()
@@ -61,13 +61,7 @@ export function parseControlPlaneConfig(
 ): ControlPlaneConfig {
   const parsed = configSchema.safeParse(value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') ?? '';
-    throw new AgentError(
-      'CONFIG_INVALID',
-      `Configuration ${source} is invalid at "${field}": ${issue?.message ?? 'schema mismatch'}`,
-      { details: { source, field } },
-    );
+    throw invalidConfig(parsed.error.issues[0], source);
   }
 
   const config = parsed.data;
@@ -81,6 +75,25 @@ export function parseControlPlaneConfig(
 
   checkUniqueSites(config.sites, source);
   return resolvePaths(config, baseDir);
+}
+
+/** Describes the first schema problem, naming the key path, such as `listen.foo`. */
+function invalidConfig(issue: z.core.$ZodIssue | undefined, source: string): AgentError {
+  if (issue?.code === 'unrecognized_keys') {
+    const field = [...issue.path, issue.keys[0] ?? ''].join('.');
+    return new AgentError(
+      'CONFIG_INVALID',
+      `Configuration ${source} has an unknown key "${field}"; remove it or correct its spelling`,
+      { details: { source, field } },
+    );
+  }
+
+  const field = issue?.path.join('.') ?? '';
+  return new AgentError(
+    'CONFIG_INVALID',
+    `Configuration ${source} is invalid at "${field}": ${issue?.message ?? 'schema mismatch'}`,
+    { details: { source, field } },
+  );
 }
 
 function checkUniqueSites(sites: readonly SiteConfig[], source: string): void {

@@ -48,6 +48,12 @@ export class AgentHub {
 
   private deliveryTimer: TimerHandle | undefined;
 
+  /**
+   * Per site: when the last warning about a connection of another agent replacing a live one
+   * was logged, and how many replacements followed it without a warning.
+   */
+  private readonly replacementWarnings = new Map<string, { warnedAt: number; since: number }>();
+
   constructor(options: HubOptions) {
     this.options = options;
     this.logger = options.logger.child({ component: 'agent-hub' });
@@ -137,10 +143,43 @@ export class AgentHub {
     this.sessions.set(session.siteId, session);
     if (previous !== undefined && previous !== session) {
       previous.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+      this.reportReplaced(previous, session);
     }
 
     this.offerDue(session);
     this.cancelHeld(session);
+  }
+
+  /**
+   * Logs a live connection replaced by a newer one of the same site. The same outbox id is the
+   * same agent reconnecting before its old connection timed out. Another outbox id means a
+   * second agent uses the site's token, and the two replace each other on every reconnect, so
+   * that warning is logged at most once a minute per site, with the count of the others.
+   */
+  private reportReplaced(previous: AgentSession, session: AgentSession): void {
+    const { siteId } = session;
+    if (previous.outboxId === session.outboxId) {
+      this.logger.info({ siteId }, 'agent reconnected, replacing its older connection');
+      return;
+    }
+
+    const now = this.options.clock.now();
+    const last = this.replacementWarnings.get(siteId);
+    if (last !== undefined && now - last.warnedAt < REPLACEMENT_WARNING_INTERVAL_MS) {
+      last.since += 1;
+      return;
+    }
+
+    this.logger.warn(
+      {
+        siteId,
+        outboxId: session.outboxId,
+        replacedOutboxId: previous.outboxId,
+        unloggedReplacements: last?.since ?? 0,
+      },
+      'another agent uses this site token; give each agent its own token',
+    );
+    this.replacementWarnings.set(siteId, { warnedAt: now, since: 0 });
   }
 
   private onClose(session: AgentSession): void {
@@ -200,3 +239,6 @@ function rejectUpgrade(socket: Duplex, status: number, text: string): void {
     `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n\r\n${text}`,
   );
 }
+
+/** Minimum time between two warnings about agents sharing one site's token, in milliseconds. */
+const REPLACEMENT_WARNING_INTERVAL_MS = 60_000;

@@ -76,7 +76,8 @@ export class ControlPlane {
   static async start(options: ControlPlaneOptions): Promise<ControlPlane> {
     const { config } = options;
     const clock = options.clock ?? systemClock;
-    const logger = (options.logger ?? createSilentLogger()).child({ component: 'control-plane' });
+    const rootLogger = options.logger ?? createSilentLogger();
+    const logger = rootLogger.child({ component: 'control-plane' });
 
     const signing = await loadOrCreateSigningKey(config.signingKeyFile);
     const jwtSecret = await loadOrCreateJwtSecret(config.jwt.secretFile);
@@ -91,7 +92,8 @@ export class ControlPlane {
       deliveries,
       signingKey: signing.value,
       clock,
-      logger,
+      // The hub binds its own component; pino would repeat the key under this one's.
+      logger: rootLogger,
       heartbeatIntervalMs: config.heartbeatIntervalSeconds * 1000,
       deliveryLeadMs: config.delivery.leadSeconds * 1000,
     });
@@ -158,7 +160,10 @@ async function listen(
     tls === undefined
       ? createHttpServer(onRequest)
       : createHttpsServer(
-          { cert: await readFile(tls.certFile), key: await readFile(tls.keyFile) },
+          {
+            cert: await readTlsFile(tls.certFile, 'listen.tls.certFile'),
+            key: await readTlsFile(tls.keyFile, 'listen.tls.keyFile'),
+          },
           onRequest,
         );
   server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
@@ -167,8 +172,8 @@ async function listen(
     server.once('error', (error) => {
       reject(
         new AgentError(
-          'CONFIG_INVALID',
-          `Cannot listen on ${config.listen.host}:${config.listen.port}; pick a free port or address`,
+          'LISTEN_FAILED',
+          `Cannot listen on ${config.listen.host}:${config.listen.port} (${(error as NodeJS.ErrnoException).code ?? error.message}); pick a free port or address`,
           { cause: error },
         ),
       );
@@ -177,6 +182,19 @@ async function listen(
   });
 
   return server;
+}
+
+/** Reads a certificate or key file. A missing or unreadable file is CONFIG_INVALID naming `field`. */
+async function readTlsFile(file: string, field: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new AgentError(
+      'CONFIG_INVALID',
+      `Cannot read ${field} ${file} (${(error as NodeJS.ErrnoException).code ?? 'unreadable'}); fix the path or the file's permissions`,
+      { cause: error, details: { field, file } },
+    );
+  }
 }
 
 function describe(

@@ -59,7 +59,10 @@ export class StatusServer {
     this.server.keepAliveTimeout = 5_000;
   }
 
-  /** Starts listening; throws an AgentError when the address cannot be bound. */
+  /**
+   * Starts listening and logs the bound URL. Throws LISTEN_FAILED when the address cannot be
+   * bound, such as a port in use.
+   */
   static async start(options: StatusServerOptions): Promise<StatusServer> {
     const status = new StatusServer(options);
     await status.listen();
@@ -87,7 +90,7 @@ export class StatusServer {
       const onError = (error: NodeJS.ErrnoException): void => {
         reject(
           new AgentError(
-            'CONFIG_INVALID',
+            'LISTEN_FAILED',
             `the status endpoint cannot listen on ${host}:${port} (${error.code ?? errorMessage(error)}); change status.listen or stop what uses the port`,
             { cause: error, details: { host, port } },
           ),
@@ -99,6 +102,7 @@ export class StatusServer {
         this.server.on('error', (error) =>
           this.logger.error({ err: error }, 'status server error'),
         );
+        this.logger.info({ url: this.url }, 'status endpoint listening');
         resolve();
       });
     });

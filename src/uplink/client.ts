@@ -5,7 +5,12 @@ import { createSilentLogger, type Logger } from '../logging.js';
 import { sendCorked } from '../protocol/corked.js';
 import { decodeFrame, encodeFrame, errorFrameFor, type RawMessage } from '../protocol/frames.js';
 import { startHeartbeat } from '../protocol/heartbeat.js';
-import { LIMITS, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/limits.js';
+import {
+  CLOSE_CODES,
+  LIMITS,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '../protocol/limits.js';
 import {
   type AgentFrame,
   type ControlPlaneFrame,
@@ -353,10 +358,20 @@ export class UplinkClient {
       return;
     }
 
-    this.logger.warn(
-      { code, reason, lastError: this.status.lastError },
-      'control-plane link closed',
-    );
+    if (code === CLOSE_CODES.replaced) {
+      // The control plane keeps one connection per site token, so a newer one took this one's
+      // place: this agent reconnected, or another agent runs with the same token.
+      this.logger.warn(
+        { code, reason, siteId: this.options.siteId },
+        'control plane replaced this connection; check that no other agent uses this site token',
+      );
+    } else {
+      this.logger.warn(
+        { code, reason, lastError: this.status.lastError },
+        'control-plane link closed',
+      );
+    }
+
     this.scheduleRetry();
   }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { command as keygen } from '../../src/cli/control-plane/keygen.js';
 import { withDefaultCommand } from '../../src/cli/control-plane/options.js';
+import { command as serve } from '../../src/cli/control-plane/serve.js';
 import { command as siteToken } from '../../src/cli/control-plane/site-token.js';
 import { command as token } from '../../src/cli/control-plane/token.js';
 import { verifyApiToken } from '../../src/control-plane/http/auth.js';
@@ -31,11 +32,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function writeConfig(): Promise<string> {
+/** Writes a minimal configuration followed by `extra` YAML lines, and returns its path. */
+async function writeConfig(extra = ''): Promise<string> {
   const file = path.join(dir, 'cp.yaml');
   await writeFile(
     file,
-    'database: cp.db\njwt: { secretFile: jwt.secret }\nsigningKeyFile: keys/signing.pem\n',
+    `database: cp.db\njwt: { secretFile: jwt.secret }\nsigningKeyFile: keys/signing.pem\n${extra}`,
   );
   return file;
 }
@@ -98,6 +100,44 @@ describe('edge-control-plane commands', () => {
 
     expect(code).toBe(2);
     expect(output.join('')).toContain('USAGE_INVALID');
+  });
+
+  it('token rejects a zero ttl', async () => {
+    const config = await writeConfig();
+
+    const code = await token.main([
+      '--sub',
+      'alice',
+      '--scopes',
+      'script:view',
+      '--config',
+      config,
+      '--ttl',
+      '0',
+    ]);
+
+    expect(code).toBe(2);
+    expect(output.join('')).toContain('USAGE_INVALID');
+  });
+
+  it('serve exits 2 on an unknown key', async () => {
+    const config = await writeConfig('listen: { port: 0, foo: 1 }\n');
+
+    const code = await serve.main(['--config', config]);
+
+    expect(code).toBe(2);
+    expect(output.join('')).toContain('CONFIG_INVALID');
+  });
+
+  it('serve exits 2 on a missing certificate', async () => {
+    const config = await writeConfig(
+      'listen: { port: 0, tls: { certFile: nope.crt, keyFile: nope.key } }\n',
+    );
+
+    const code = await serve.main(['--config', config]);
+
+    expect(code).toBe(2);
+    expect(output.join('')).toContain('CONFIG_INVALID');
   });
 
   it('site-token prints a token and its hash', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging.js';
 import {
   apiRequest,
   scriptBody,
@@ -11,10 +12,26 @@ import { connectRaw, type RecordingPeer, waitFor } from '../support/sockets.js';
 
 let fixture: TestControlPlane;
 const peers: RecordingPeer[] = [];
+/** JSON log lines the control plane wrote in the current test. */
+let logLines: string[];
 
 beforeEach(async () => {
-  fixture = await startTestControlPlane();
+  logLines = [];
+  const logger = createLogger({
+    name: 'edge-control-plane',
+    destination: { write: (line: string) => logLines.push(line) },
+  });
+  fixture = await startTestControlPlane({ logger });
 });
+
+const SHARED_TOKEN_WARNING = 'another agent uses this site token; give each agent its own token';
+
+/** Returns the log records whose message is `message`. */
+function logRecords(message: string): Array<Record<string, unknown>> {
+  return logLines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.msg === message);
+}
 
 afterEach(async () => {
   for (const peer of peers.splice(0)) {
@@ -69,6 +86,27 @@ async function deliveredScript(peer: RecordingPeer): Promise<string> {
   await peer.next('job_offer');
   peer.send({ type: 'job_accepted', jobId: id });
   await waitFor(() => fixture.controlPlane.deliveries.get(id, site().id)?.state === 'accepted');
+  return id;
+}
+
+/**
+ * Reports a failed run and a failed verdict, then a completed verdict for the same job from a
+ * new outbox, as an agent whose store was replaced would. Returns the job id.
+ */
+async function contradictVerdict(): Promise<string> {
+  const peer = await connectAgent();
+  await peer.next('welcome');
+  const id = await deliveredScript(peer);
+  const failedRun = runReport(id, 'router-1', { state: 'failed', reasonCode: 'SCRIPT_FAILED' });
+  peer.send({ type: 'run_status', seq: 1, run: failedRun });
+  peer.send({ type: 'job_verdict', seq: 2, jobId: id, verdict: 'failed', decidedAt: Date.now() });
+  await peer.next('status_ack', 2);
+  peer.socket.close();
+
+  const again = await connectAgent(0, { outboxId: randomUUID() });
+  await again.next('welcome');
+  again.send({ type: 'job_verdict', seq: 1, jobId: id, verdict: 'completed', decidedAt: 1 });
+  await again.next('status_ack');
   return id;
 }
 
@@ -141,6 +179,28 @@ describe('agent hub authentication', () => {
     expect(first.closeCode).toBe(4001);
     expect(fixture.controlPlane.hub.connectedSites()).toEqual([site().id]);
   });
+
+  it('warns once about a shared token', async () => {
+    const outboxIds = [randomUUID(), randomUUID()];
+    for (let index = 0; index < 4; index++) {
+      const peer = await connectAgent(0, { outboxId: outboxIds[index % 2] });
+      await peer.next('welcome');
+    }
+
+    const warnings = logRecords(SHARED_TOKEN_WARNING);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.siteId).toBe(site().id);
+    expect(warnings[0]?.replacedOutboxId).toBe(outboxIds[0]);
+  });
+
+  it('reconnects without a warning', async () => {
+    const first = await connectAgent();
+    await first.next('welcome');
+    const second = await connectAgent();
+    await second.next('welcome');
+
+    expect(logRecords(SHARED_TOKEN_WARNING)).toHaveLength(0);
+  });
 });
 
 describe('agent hub status recording', () => {
@@ -203,6 +263,22 @@ describe('agent hub status recording', () => {
     const welcome = await again.next('welcome');
 
     expect(welcome.lastSeq).toBe(0);
+  });
+
+  it('keeps the first verdict', async () => {
+    const id = await contradictVerdict();
+
+    expect(fixture.controlPlane.deliveries.get(id, site().id)?.agentVerdict).toBe('failed');
+  });
+
+  it('warns about a contradicting verdict', async () => {
+    const id = await contradictVerdict();
+
+    const [warning] = logRecords('agent verdict contradicts the recorded runs');
+    expect(warning?.jobId).toBe(id);
+    expect(warning?.siteId).toBe(site().id);
+    expect(warning?.agentVerdict).toBe('completed');
+    expect(warning?.runsVerdict).toBe('failed');
   });
 
   it('job_stored event marks acceptance', async () => {

@@ -115,6 +115,32 @@ describe('scripts API CRUD', () => {
     expect((launched.body as ScriptJson).status).toBe('launched');
   });
 
+  it('launch twice returns 409', async () => {
+    const created = await createScript();
+    const path = `/scripts/scheduled/${created.id}/launch`;
+    await apiRequest(fixture, 'POST', `/scripts/scheduled/${created.id}/authorize`, {
+      token: adminToken,
+    });
+    await apiRequest(fixture, 'POST', path, { token: adminToken });
+
+    const again = await apiRequest(fixture, 'POST', path, { token: adminToken });
+
+    expect(again.status).toBe(409);
+    expect((again.body as ErrorJson).code).toBe('CONFLICT');
+    expect((again.body as ErrorJson).type).toBe('invalid_request_error');
+  });
+
+  it('accepts the latest RFC 3339 expiry', async () => {
+    const created = await createScript({
+      launch_at: '9999-12-31T22:00:00Z',
+      expires_at: '9999-12-31T23:59:59Z',
+    });
+
+    expect((created as ScriptJson & { expires_at: string }).expires_at).toBe(
+      '9999-12-31T23:59:59.000Z',
+    );
+  });
+
   it('delete cancels the script', async () => {
     const created = await createScript();
 
@@ -203,6 +229,12 @@ describe('scripts API errors', () => {
       [{ sites: ['not-a-uuid'] }, 'sites[0]'],
       [{ script: '' }, 'script'],
       [{ launch_at: 'tomorrow' }, 'launch_at'],
+      [{ launch_at: '9999-12-31T23:59:59Z' }, 'launch_at'],
+      [{ launch_at: '9999-12-31T23:00:00-05:00' }, 'launch_at'],
+      [
+        { launch_at: '9999-12-31T20:00:00Z', expires_at: '9999-12-31T23:00:00-05:00' },
+        'expires_at',
+      ],
       [{ make_backup: 'yes' }, 'make_backup'],
       [{ expires_at: new Date(Date.now() - 1000).toISOString() }, 'expires_at'],
       [{ test_site_id: randomUUID() }, 'test_site_id'],

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +95,34 @@ describe('edge-agent run startup', () => {
 
     expect(await exitCodeOfRun()).toBe(1);
     expect(stderrOf(children, 'agent')).toMatch(/^edge-agent run: STORE_CORRUPT: /m);
+  });
+
+  it('exits 1 when the status port is in use', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    await site.writeConfig({
+      store: { path: 'port-in-use.db' },
+      status: { listen: `127.0.0.1:${port}` },
+    });
+    try {
+      expect(await exitCodeOfRun()).toBe(1);
+    } finally {
+      holder.close();
+    }
+
+    expect(stderrOf(children, 'agent')).toMatch(/^edge-agent run: LISTEN_FAILED: /m);
+  });
+
+  it('logs the bound status URL', async () => {
+    await site.writeConfig({ store: { path: 'status-url.db' }, status: { listen: '127.0.0.1:0' } });
+    children = new ChildProcesses();
+    startDaemon(children, 'agent', site.configFile);
+
+    const record = await waitForLog(children, 'agent', 'status endpoint listening');
+    const response = await fetch(`${String(record.url)}/readyz`);
+
+    expect(response.status).toBe(200);
   });
 
   it('logs the start with versions and counts', async () => {

@@ -13,7 +13,8 @@ import {
   hashSiteToken,
   loadOrCreateJwtSecret,
 } from '../../src/control-plane/secrets.js';
-import { ControlPlane } from '../../src/control-plane/server.js';
+import { ControlPlane, type ControlPlaneOptions } from '../../src/control-plane/server.js';
+import type { Logger } from '../../src/logging.js';
 import { parsePublicKey, type VerificationKey } from '../../src/protocol/signing.js';
 
 /** A configured site with the clear-text token its agent uses. */
@@ -40,6 +41,8 @@ export type TestControlPlaneOptions = {
   heartbeatIntervalSeconds?: number;
   /** Certificate and key files; the control plane then serves https:// and wss://. */
   tls?: { certFile: string; keyFile: string };
+  /** Logger of the control plane; default silent. */
+  logger?: Logger;
 };
 
 /** Makes `count` sites named `site-1`, `site-2`, ... with new ids and agent tokens. */
@@ -63,7 +66,9 @@ export function testControlPlaneSettings(
     listen: {
       host: '127.0.0.1',
       port: 0,
-      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.tls === undefined
+        ? {}
+        : { tls: { certFile: options.tls.certFile, keyFile: options.tls.keyFile } }),
     },
     database: 'cp.db',
     jwt: { secretFile: 'jwt.secret' },
@@ -106,8 +111,11 @@ export async function startTestControlPlane(
     'test config',
     dir,
   );
-  const startOptions = (): { config: ControlPlaneConfig; clock?: Clock } =>
-    options.clock === undefined ? { config } : { config, clock: options.clock };
+  const startOptions = (): ControlPlaneOptions => ({
+    config,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
 
   const controlPlane = await ControlPlane.start(startOptions());
   const fixture: TestControlPlane = {

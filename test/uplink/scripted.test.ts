@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentError } from '../../src/errors.js';
+import { createLogger, type Logger } from '../../src/logging.js';
 import { encodePublicKey, parsePublicKey } from '../../src/protocol/signing.js';
 import { makeJob } from '../support/jobs.js';
 import { ManualClock } from '../support/manual-clock.js';
@@ -33,7 +34,12 @@ afterEach(async () => {
 });
 
 async function connect(
-  options: { window?: number; heartbeatIntervalMs?: number; autoPong?: boolean } = {},
+  options: {
+    window?: number;
+    heartbeatIntervalMs?: number;
+    autoPong?: boolean;
+    logger?: Logger;
+  } = {},
 ): Promise<{ peer: RecordingPeer; agent: TestAgent; clock: ManualClock }> {
   const clock = new ManualClock();
   server = await ScriptedControlPlane.start({ autoPong: options.autoPong ?? true });
@@ -43,6 +49,7 @@ async function connect(
     siteId: SITE,
     keys: [pinned],
     clock,
+    ...(options.logger === undefined ? {} : { extra: { logger: options.logger } }),
   });
   const peer = await server.peer();
   await peer.next('hello');
@@ -286,3 +293,24 @@ function writeOutboxEvents(agent: TestAgent, devices: number): void {
     agent.store.runs.start(job.id, deviceId, job.launchAt);
   }
 }
+
+describe('uplink replaced connection', () => {
+  it('warns with the close code', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({
+      name: 'edge-agent',
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    const { peer } = await connect({ logger });
+
+    peer.socket.close(4001, 'replaced by a newer connection');
+    await waitFor(() => agent?.client.getStatus().state !== 'connected', 5000, 'link closed');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const warning = records.find((record) => record.code === 4001);
+
+    expect(warning?.level).toBe(40);
+    expect(warning?.msg).toBe(
+      'control plane replaced this connection; check that no other agent uses this site token',
+    );
+  });
+});

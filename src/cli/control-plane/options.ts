@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AgentError, errorMessage, isAgentError } from '../../errors.js';
+import { AgentError, type ErrorCode, errorMessage, isAgentError } from '../../errors.js';
 import { EXIT } from '../command.js';
 
 /** Default configuration file of `edge-control-plane`, relative to the working directory. */
@@ -32,11 +32,21 @@ export function stringOption(
   return typeof value === 'string' ? value : fallback;
 }
 
-/** Prints a failure of a subcommand to standard error and returns its exit code. */
+/** Codes of a wrong command line or configuration file, which a restart cannot fix. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'USAGE_INVALID',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_INVALID',
+]);
+
+/**
+ * Prints a failure of a subcommand to standard error and returns its exit code: 2 for the
+ * command line or the configuration, 1 for the rest.
+ */
 export function reportFailure(program: string, error: unknown): number {
   const code = isAgentError(error) ? error.code : 'INTERNAL';
   process.stderr.write(`${program}: ${code}: ${errorMessage(error)}\n`);
-  return code === 'USAGE_INVALID' ? EXIT.usage : EXIT.failed;
+  return USAGE_CODES.has(code) ? EXIT.usage : EXIT.failed;
 }
 
 /**

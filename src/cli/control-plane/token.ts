@@ -18,7 +18,8 @@ Mints a development JWT (HS256) for the Scripts API and prints it.
 Options:
   --sub NAME       subject of the token, recorded as creator or approver
   --scopes LIST    comma-separated scopes: ${SCOPES.join(', ')}
-  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d (default 12h)
+  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d; at least 1s
+                   (default 12h)
   --config FILE    configuration naming the JWT secret file (default ${DEFAULT_CONFIG_FILE})
 `;
 
@@ -50,6 +51,14 @@ async function main(argv: readonly string[]): Promise<number> {
       );
     }
 
+    const ttlSeconds = parseDurationSeconds(stringOption(values, 'ttl', '12h') ?? '');
+    if (ttlSeconds < 1) {
+      throw new AgentError(
+        'USAGE_INVALID',
+        `--ttl ${String(values.ttl)} would mint a token that has already expired; use at least 1s`,
+      );
+    }
+
     const config = await loadControlPlaneConfig(
       stringOption(values, 'config', DEFAULT_CONFIG_FILE) ?? '',
     );
@@ -59,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
       {
         subject,
         scopes,
-        ttlSeconds: parseDurationSeconds(stringOption(values, 'ttl', '12h') ?? ''),
+        ttlSeconds,
         now: Date.now(),
       },
     );

@@ -5,6 +5,15 @@ import type { ScheduledScript, ScriptDraft } from '../types.js';
 
 const isoDateTime = z.iso.datetime({ offset: true });
 
+/**
+ * Range of instants that RFC 3339 can write in UTC, because its years have four digits. An
+ * offset can move a written time outside it, as `9999-12-31T23:00:00-05:00` does.
+ */
+const RFC3339_RANGE_MS = {
+  min: Date.parse('0000-01-01T00:00:00.000Z'),
+  max: Date.parse('9999-12-31T23:59:59.999Z'),
+};
+
 /** Body of `POST /scripts/scheduled` and `PUT /scripts/scheduled/{id}`. */
 const scriptBodySchema = z.strictObject({
   description: z.string().min(1).max(LIMITS.maxLongText),
@@ -50,6 +59,8 @@ export function parseScriptBody(body: unknown, defaults: DraftDefaults): ScriptD
     value.expires_at === undefined
       ? launchAt + defaults.defaultExpiryMs
       : Date.parse(value.expires_at);
+  checkRange('launch_at', launchAt);
+  checkRange(value.expires_at === undefined ? 'launch_at' : 'expires_at', expiresAt);
   if (expiresAt <= launchAt) {
     throw invalid('expires_at', 'must be later than launch_at');
   }
@@ -76,6 +87,19 @@ export function parseScriptBody(body: unknown, defaults: DraftDefaults): ScriptD
     makeBackup: value.make_backup,
     ...(value.test_site_id === undefined ? {} : { testSiteId: value.test_site_id }),
   };
+}
+
+/**
+ * Rejects an instant, given or derived from `field`, that RFC 3339 cannot write in UTC, so
+ * that every returned timestamp is valid.
+ */
+function checkRange(field: string, instantMs: number): void {
+  if (instantMs < RFC3339_RANGE_MS.min || instantMs > RFC3339_RANGE_MS.max) {
+    throw invalid(
+      field,
+      'is out of range: launch_at and expires_at (launch_at plus the default expiry when absent) must fall between 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC',
+    );
+  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

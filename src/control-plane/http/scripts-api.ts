@@ -219,7 +219,11 @@ export class ScriptsApi {
     }
 
     if (script.launchAt <= now) {
-      return scriptResource(script, now);
+      throw new AgentError(
+        'CONFLICT',
+        `Script ${id} has already launched; create a new script to run it again`,
+        { details: { id } },
+      );
     }
 
     this.requireNotOffered(script);

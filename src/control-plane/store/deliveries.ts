@@ -281,8 +281,12 @@ export class DeliveryRepository {
         this.upsertResult(siteId, event.run, now);
         return;
       case 'job_verdict':
+        // The first verdict stays. The agent writes it once every run is final, and an older
+        // run revision never overwrites a newer one, so a later outbox repeating the job (after
+        // the agent's store was replaced) cannot change the runs the verdict follows.
         this.prepare(
-          `UPDATE deliveries SET state = 'accepted', agent_verdict = ?, verdict_at = ?
+          `UPDATE deliveries SET state = 'accepted', agent_verdict = COALESCE(agent_verdict, ?),
+               verdict_at = COALESCE(verdict_at, ?)
              WHERE script_id = ? AND site_id = ?`,
         ).run(event.verdict, now, event.jobId, siteId);
         return;

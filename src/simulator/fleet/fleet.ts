@@ -1,4 +1,4 @@
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -74,12 +74,32 @@ export class Fleet {
 }
 
 /**
+ * Creates the state directory and its parents, readable by this user only because it keeps
+ * passwords and private keys. An existing directory keeps its mode.
+ */
+async function createStateDir(stateDir: string): Promise<void> {
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new AgentError(
+      'CONFIG_INVALID',
+      `cannot create the state directory ${stateDir} (--state-dir): ${(error as NodeJS.ErrnoException).code ?? 'failed'}; choose a directory this user can create`,
+      { cause: error, details: { stateDir } },
+    );
+  }
+}
+
+/**
  * Starts a fleet of simulated devices in this process and resolves once every service of every
  * device listens. On failure, whatever started is stopped again.
  */
 export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'routeros-sim-')));
+  if (!ownsStateDir) {
+    await createStateDir(stateDir);
+  }
+
   const logger = options.logger ?? createSilentLogger();
   const createModel = options.createModel ?? routerOsModel;
   const clock = options.clock ?? systemClock;

@@ -60,12 +60,28 @@ export async function runSimulator(
   return EXIT.ok;
 }
 
+/** Maximum delay Node timers accept, in milliseconds (about 24.8 days). */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/**
+ * Resolves when `signal` aborts. A referenced interval keeps the process alive until then:
+ * while every device reboots, no server listens and the reboot timers are unreferenced, so
+ * nothing else holds the event loop open.
+ */
 function waitForAbort(signal: AbortSignal): Promise<void> {
   if (signal.aborted) {
     return Promise.resolve();
   }
 
-  return new Promise((resolve) =>
-    signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
+  return new Promise((resolve) => {
+    const keepAlive = setInterval(() => undefined, MAX_TIMER_DELAY_MS);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearInterval(keepAlive);
+        resolve();
+      },
+      { once: true },
+    );
+  });
 }
