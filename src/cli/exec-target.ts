@@ -1,5 +1,6 @@
 import { CONFIG_DEFAULTS } from '../config/build.js';
 import { loadConfig } from '../config/load.js';
+import { MAX_DURATION_MS } from '../config/schema.js';
 import { isKnownCodePage } from '../devices/encoding.js';
 import { DEFAULT_PORTS, type DeviceConfig, TRANSPORTS, type Transport } from '../devices/types.js';
 import { AgentError } from '../errors.js';
@@ -37,8 +38,18 @@ export type ExecTarget = { device: DeviceConfig; timeouts: TimeoutOptions; runTi
  * `--device`, or from the `--host` flags. Throws USAGE_INVALID, CONFIG_* or DEVICE_NOT_FOUND.
  */
 export async function resolveTarget(values: ExecValues): Promise<ExecTarget> {
-  const runTimeoutMs = parseMilliseconds('timeout-ms', values['timeout-ms'], 0);
-  const connectTimeoutMs = parseMilliseconds('connect-timeout-ms', values['connect-timeout-ms'], 0);
+  const runTimeoutMs = parseMilliseconds(
+    'timeout-ms',
+    values['timeout-ms'],
+    0,
+    MAX_DURATION_MS.run,
+  );
+  const connectTimeoutMs = parseMilliseconds(
+    'connect-timeout-ms',
+    values['connect-timeout-ms'],
+    0,
+    MAX_DURATION_MS.connect,
+  );
 
   if (values.config !== undefined) {
     return targetFromConfig(values, values.config, { runTimeoutMs, connectTimeoutMs });

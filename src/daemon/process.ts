@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 
 import { EXIT } from '../cli/command.js';
+import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import { errorMessage, isAgentError } from '../errors.js';
@@ -99,10 +100,10 @@ async function waitForStop(
   const signal = await signals.stopRequested;
   signals.onReload = undefined;
   const budgetMs = stopBudgetMs(config.runs.shutdownDrainMs) + WATCHDOG_SLACK_MS;
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     logger.error({ budgetMs }, 'stop took longer than its budget; exiting');
     process.exit(EXIT.failed);
-  }, budgetMs).unref();
+  }, budgetMs);
 
   try {
     await agent.stop(signal);

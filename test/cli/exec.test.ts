@@ -222,6 +222,15 @@ describe('edge-agent exec usage', () => {
     });
   }
 
+  it('exits 2 on a timeout past 24 hours', async () => {
+    const result = await runEdgeAgent([
+      ...hostArgs(router7, 'api', ['--password-file', passwordFile, '--timeout-ms', '99999999999']),
+      '--file',
+      scriptFile,
+    ]);
+    expect(result.code).toBe(2);
+  });
+
   it('exits 2 on an unreadable password file', async () => {
     const result = await runEdgeAgent([
       ...hostArgs(router7, 'api', ['--password-file', path.join(dir, 'missing')]),

@@ -367,6 +367,23 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['runs.outputCapBytes', 'runs.runTimeoutMs'],
   },
   {
+    name: 'timeouts past their bounds',
+    change: (config) => {
+      config.runs = {
+        connectTimeoutMs: 300_001,
+        commandTimeoutMs: 86_400_001,
+        runTimeoutMs: 1e12,
+        shutdownDrainMs: 1e12,
+      };
+    },
+    paths: [
+      'runs.commandTimeoutMs',
+      'runs.connectTimeoutMs',
+      'runs.runTimeoutMs',
+      'runs.shutdownDrainMs',
+    ],
+  },
+  {
     name: 'bad status listen address',
     change: (config) => {
       config.status = { listen: '127.0.0.1' };

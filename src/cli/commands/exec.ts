@@ -47,8 +47,10 @@ Options:
   --device ID             id of the device in --config
   --known-hosts FILE      pinned host keys and certificates
                           (default: $XDG_STATE_HOME/edge-agent/known-hosts.json)
-  --timeout-ms N          upper bound on the run, in milliseconds (default: 300000)
-  --connect-timeout-ms N  upper bound on connecting and logging in (default: 10000)
+  --timeout-ms N          upper bound on the run, in milliseconds, at most 86400000
+                          (default: runs.runTimeoutMs of --config, else 300000)
+  --connect-timeout-ms N  upper bound on connecting and logging in, in milliseconds,
+                          at most 300000 (default: 10000)
   --json                  print one JSON object instead of the output and a summary
   --help                  print this help
 `;
