@@ -140,6 +140,8 @@ describe('edge-agent run on SIGTERM', () => {
       state: 'interrupted',
       error_code: 'INTERRUPTED',
     });
+    const stopped = logRecords(children, 'agent').find((record) => record.msg === 'agent stopped');
+    expect(stopped?.interruptedRuns).toBe(1);
   });
 });
 
