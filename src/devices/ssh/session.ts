@@ -7,6 +7,7 @@ import type { Logger } from '../../logging.js';
 import { clampToScript, classifyOutput } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { decodeBytes, encodeText } from '../encoding.js';
+import { failedAfterLogin } from '../login-step.js';
 import { failedResult, type RunTimes, toRunError } from '../result.js';
 import type {
   DeviceConfig,
@@ -51,7 +52,7 @@ export const openSshSession: OpenSession = async (device, context) => {
     await session.identify();
   } catch (error) {
     await session.close();
-    throw error;
+    throw failedAfterLogin(error);
   }
 
   return session;
