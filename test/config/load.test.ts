@@ -384,6 +384,14 @@ const BAD_CONFIGS: BadConfigCase[] = [
     ],
   },
   {
+    name: 'open status listen without token',
+    change: (config) => {
+      config.siteId = 'site-7';
+    },
+    env: { EDGE_AGENT_STATUS_LISTEN: '0.0.0.0:9181' },
+    paths: ['siteId', 'status.tokenFile'],
+  },
+  {
     name: 'bad status listen address',
     change: (config) => {
       config.status = { listen: '127.0.0.1' };
