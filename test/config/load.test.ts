@@ -392,6 +392,13 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['siteId', 'status.tokenFile'],
   },
   {
+    name: 'huge concurrency',
+    change: (config) => {
+      config.runs = { concurrency: 1e30 };
+    },
+    paths: ['runs.concurrency'],
+  },
+  {
     name: 'bad status listen address',
     change: (config) => {
       config.status = { listen: '127.0.0.1' };
