@@ -91,6 +91,11 @@ export function classifyOutput(output: string): RunError | undefined {
  */
 export function clampToScript(error: RunError, script: string): RunError {
   const lines = script.split(/\r\n|\r|\n/);
+  // A line break at the end of the script ends its last line rather than starting another.
+  if (lines.length > 1 && lines.at(-1) === '') {
+    lines.pop();
+  }
+
   const lastLine = lines.length;
   if (error.line === undefined || error.line <= lastLine) {
     return error;
