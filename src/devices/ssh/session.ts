@@ -122,9 +122,13 @@ class SshSession implements DeviceSession {
     }
 
     const marker = `edge-agent-end-${randomBytes(6).toString('hex')}`;
-    const command = Buffer.concat([encoded, endMarkerLine(marker)]);
+    const markerLine = endMarkerLine(marker);
+    const command = Buffer.concat([encoded, markerLine]);
     if (command.length > MAX_EXEC_SCRIPT_BYTES) {
-      return failedResult(this.tooLong(command.length), times());
+      return failedResult(
+        this.tooLong(encoded.length, MAX_EXEC_SCRIPT_BYTES - markerLine.length),
+        times(),
+      );
     }
 
     this.logger.debug({ bytes: command.length }, 'SSH run started');
@@ -250,10 +254,11 @@ class SshSession implements DeviceSession {
     }
   }
 
-  private tooLong(bytes: number): RunError {
+  /** Builds the error of a script of `bytes`, more than the `maxBytes` left beside the marker line. */
+  private tooLong(bytes: number, maxBytes: number): RunError {
     return {
       code: 'UNSUPPORTED',
-      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_EXEC_SCRIPT_BYTES} bytes one SSH exec request carries safely; nothing was sent, so use the api or api-ssl transport for this script`,
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${maxBytes} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
     };
   }
 
