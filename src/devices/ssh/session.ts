@@ -4,7 +4,7 @@ import type { Client, ClientChannel } from 'ssh2';
 
 import { AgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { clampToScript, classifyOutput } from '../classify.js';
+import { clampToScript, classifyOutput, stoppedBeforeEndError } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { decodeBytes, encodeText } from '../encoding.js';
 import { failedAfterLogin } from '../login-step.js';
@@ -317,18 +317,7 @@ function resultWithMarker(
     };
   }
 
-  const lastLine = output
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.trim() !== '')
-    .at(-1);
-  const error = classifyOutput(output) ?? {
-    code: 'SCRIPT_FAILED',
-    message:
-      lastLine === undefined
-        ? 'the script stopped before its end without printing an error'
-        : `the script stopped before its end: ${lastLine.trim()}`,
-  };
-  return failedResult(clampToScript(error, script), times, output);
+  return failedResult(clampToScript(stoppedBeforeEndError(output), script), times, output);
 }
 
 function parseFacts(device: DeviceConfig, output: string): DeviceFacts {
