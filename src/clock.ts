@@ -13,8 +13,15 @@ export type Clock = {
   clearTimeout(handle: TimerHandle): void;
 };
 
+/**
+ * Largest delay a Node timer takes. Node fires a longer delay after 1 ms with a
+ * TimeoutOverflowWarning, so `systemClock` waits longer delays in steps of this size.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 let nextTimerId = 1;
 
+/** Node timers of pending `systemClock` timers by handle id; a long wait replaces its entry. */
 const systemTimers = new Map<number, NodeJS.Timeout>();
 
 /** The real clock: `Date.now()` and Node timers. Timers do not keep the process alive. */
@@ -23,12 +30,21 @@ export const systemClock: Clock = {
 
   setTimeout(callback, delayMs) {
     const id = nextTimerId++;
-    const timer = setTimeout(() => {
-      systemTimers.delete(id);
-      callback();
-    }, delayMs);
-    timer.unref();
-    systemTimers.set(id, timer);
+    const arm = (remainingMs: number): void => {
+      const stepMs = Math.min(remainingMs, MAX_TIMER_DELAY_MS);
+      const timer = setTimeout(() => {
+        if (remainingMs > stepMs) {
+          arm(remainingMs - stepMs);
+          return;
+        }
+
+        systemTimers.delete(id);
+        callback();
+      }, stepMs);
+      timer.unref();
+      systemTimers.set(id, timer);
+    };
+    arm(delayMs);
     return { id };
   },
 

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { setTimeout as delay } from 'node:timers/promises';
 
-import { sleep } from '../src/clock.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { MAX_TIMER_DELAY_MS, sleep, systemClock } from '../src/clock.js';
 import { ManualClock } from './support/manual-clock.js';
 
 describe('ManualClock', () => {
@@ -60,5 +62,51 @@ describe('sleep', () => {
 
     await expect(pending).rejects.toThrow('stopped');
     expect(clock.pendingTimers).toBe(0);
+  });
+});
+
+describe('systemClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('holds a delay past the Node limit', async () => {
+    let fired = false;
+    const handle = systemClock.setTimeout(() => {
+      fired = true;
+    }, MAX_TIMER_DELAY_MS + 1000);
+
+    await delay(50);
+    systemClock.clearTimeout(handle);
+
+    expect(fired).toBe(false);
+  });
+
+  it('fires a long delay after its steps', () => {
+    vi.useFakeTimers();
+    let fired = false;
+    systemClock.setTimeout(() => {
+      fired = true;
+    }, MAX_TIMER_DELAY_MS + 10);
+
+    vi.advanceTimersByTime(MAX_TIMER_DELAY_MS);
+    expect(fired).toBe(false);
+
+    vi.advanceTimersByTime(10);
+    expect(fired).toBe(true);
+  });
+
+  it('clears a long delay between steps', () => {
+    vi.useFakeTimers();
+    let fired = false;
+    const handle = systemClock.setTimeout(() => {
+      fired = true;
+    }, MAX_TIMER_DELAY_MS + 10);
+
+    vi.advanceTimersByTime(MAX_TIMER_DELAY_MS + 1);
+    systemClock.clearTimeout(handle);
+    vi.advanceTimersByTime(100);
+
+    expect(fired).toBe(false);
   });
 });

@@ -61,17 +61,25 @@ export async function sessionContextFor(
   return context;
 }
 
-/** Parses a whole number of milliseconds from an option, or throws USAGE_INVALID. */
-export function parseMilliseconds(name: string, text: string | undefined, fallback: number) {
+/**
+ * Parses a whole number of milliseconds from 1 to `max` from an option, or throws USAGE_INVALID.
+ * Returns `fallback` when the option is not given.
+ */
+export function parseMilliseconds(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  max: number,
+): number {
   if (text === undefined) {
     return fallback;
   }
 
   const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0) {
+  if (!Number.isInteger(value) || value <= 0 || value > max) {
     throw new AgentError(
       'USAGE_INVALID',
-      `--${name} expects a positive whole number of milliseconds, got "${text}"`,
+      `--${name} expects a whole number of milliseconds from 1 to ${max}, got "${text}"`,
     );
   }
 

@@ -1,5 +1,7 @@
 import { CONFIG_DEFAULTS } from '../config/build.js';
 import { loadConfig } from '../config/load.js';
+import { MAX_DURATION_MS } from '../config/schema.js';
+import type { RunDefaults } from '../config/types.js';
 import { isKnownCodePage } from '../devices/encoding.js';
 import { DEFAULT_PORTS, type DeviceConfig, TRANSPORTS, type Transport } from '../devices/types.js';
 import { AgentError } from '../errors.js';
@@ -37,21 +39,46 @@ export type ExecTarget = { device: DeviceConfig; timeouts: TimeoutOptions; runTi
  * `--device`, or from the `--host` flags. Throws USAGE_INVALID, CONFIG_* or DEVICE_NOT_FOUND.
  */
 export async function resolveTarget(values: ExecValues): Promise<ExecTarget> {
-  const runTimeoutMs = parseMilliseconds('timeout-ms', values['timeout-ms'], 0);
-  const connectTimeoutMs = parseMilliseconds('connect-timeout-ms', values['connect-timeout-ms'], 0);
+  const runTimeoutMs = parseMilliseconds(
+    'timeout-ms',
+    values['timeout-ms'],
+    0,
+    MAX_DURATION_MS.run,
+  );
+  const connectTimeoutMs = parseMilliseconds(
+    'connect-timeout-ms',
+    values['connect-timeout-ms'],
+    0,
+    MAX_DURATION_MS.connect,
+  );
 
   if (values.config !== undefined) {
     return targetFromConfig(values, values.config, { runTimeoutMs, connectTimeoutMs });
   }
 
   const { runs } = CONFIG_DEFAULTS;
+  return boundedTarget(deviceFromFlags(values), runs, { runTimeoutMs, connectTimeoutMs });
+}
+
+/**
+ * Applies the flags over `runs` and keeps the connect and command timeouts within the run
+ * timeout, which bounds the whole run. A flag of 0 is one not given.
+ */
+function boundedTarget(
+  device: DeviceConfig,
+  runs: Pick<RunDefaults, 'connectTimeoutMs' | 'commandTimeoutMs' | 'runTimeoutMs'>,
+  flags: { runTimeoutMs: number; connectTimeoutMs: number },
+): ExecTarget {
+  const runTimeoutMs = flags.runTimeoutMs || runs.runTimeoutMs;
+  const connectTimeoutMs = flags.connectTimeoutMs || runs.connectTimeoutMs;
+
   return {
-    device: deviceFromFlags(values),
+    device,
     timeouts: {
-      connectTimeoutMs: connectTimeoutMs || runs.connectTimeoutMs,
-      commandTimeoutMs: runs.commandTimeoutMs,
+      connectTimeoutMs: Math.min(connectTimeoutMs, runTimeoutMs),
+      commandTimeoutMs: Math.min(runs.commandTimeoutMs, runTimeoutMs),
     },
-    runTimeoutMs: runTimeoutMs || runs.runTimeoutMs,
+    runTimeoutMs,
   };
 }
 
@@ -84,14 +111,7 @@ async function targetFromConfig(
     );
   }
 
-  return {
-    device,
-    timeouts: {
-      connectTimeoutMs: overrides.connectTimeoutMs || config.runs.connectTimeoutMs,
-      commandTimeoutMs: config.runs.commandTimeoutMs,
-    },
-    runTimeoutMs: overrides.runTimeoutMs || config.runs.runTimeoutMs,
-  };
+  return boundedTarget(device, config.runs, overrides);
 }
 
 /** Builds the device of the `--host` form from its flags, checking each. */

@@ -1,5 +1,7 @@
+import { isLoopbackHost } from '../protocol/addresses.js';
 import { isRecord } from './environment.js';
 import { type ConfigProblem, describeValue, formatPath, withVariable } from './problems.js';
+import { parseListenAddress } from './schema.js';
 
 /**
  * Checks that span several settings, which the per-field schema cannot express: secrets given
@@ -38,6 +40,7 @@ export function checkCrossSettings(
 
   if (isRecord(data.status)) {
     checkSecretSources(data.status, ['status'], context);
+    checkStatusExposure(data.status, context);
   }
 
   const defaults = isRecord(data.deviceDefaults) ? data.deviceDefaults : {};
@@ -75,6 +78,23 @@ function checkControlPlane(controlPlane: unknown, context: CheckContext): void {
       [...path, 'url'],
       'a wss:// URL, or allowInsecure: true to send the token in clear text',
       describeValue(url),
+    );
+  }
+}
+
+/** Reports a status endpoint on an address other than loopback that has no token. */
+function checkStatusExposure(status: Record<string, unknown>, context: CheckContext): void {
+  const listen = typeof status.listen === 'string' ? parseListenAddress(status.listen) : undefined;
+  if (listen === undefined || isLoopbackHost(listen.host)) {
+    return;
+  }
+
+  if (status.tokenFile === undefined && status.tokenCredential === undefined) {
+    report(
+      context,
+      ['status', 'tokenFile'],
+      `a token file or credential, because status.listen ${listen.host} is not a loopback address`,
+      'nothing',
     );
   }
 }

@@ -88,27 +88,43 @@ export const expectedTextMap: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** Turns zod issues into problems; `variables` maps a dotted path to the variable that set it. */
+/**
+ * Turns zod issues into problems, one per path: a value that fails several checks (such as
+ * 1e30 for a whole number of at most 1024) is reported once, by its first issue. `variables`
+ * maps a dotted path to the variable that set it.
+ */
 export function problemsFromIssues(
   issues: readonly z.core.$ZodIssue[],
   variables: ReadonlyMap<string, string>,
 ): ConfigProblem[] {
-  return issues.flatMap((issue): ConfigProblem[] => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: formatPath([...issue.path, key]),
-        expected: issue.message,
-        found: 'a key this version does not know',
-      }));
-    }
+  const problems = issues.flatMap((issue) => problemsOfIssue(issue, variables));
+  const seen = new Set<string>();
 
-    const path = formatPath(issue.path);
-    const last = issue.path.at(-1);
-    const secret = typeof last === 'string' && SECRET_KEYS.has(last);
-    const found = secret ? 'an inline secret' : describeValue(issue.input);
-
-    return [withVariable({ path, expected: issue.message, found }, variables)];
+  return problems.filter((problem) => {
+    const first = !seen.has(problem.path);
+    seen.add(problem.path);
+    return first;
   });
+}
+
+function problemsOfIssue(
+  issue: z.core.$ZodIssue,
+  variables: ReadonlyMap<string, string>,
+): ConfigProblem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: formatPath([...issue.path, key]),
+      expected: issue.message,
+      found: 'a key this version does not know',
+    }));
+  }
+
+  const path = formatPath(issue.path);
+  const last = issue.path.at(-1);
+  const secret = typeof last === 'string' && SECRET_KEYS.has(last);
+  const found = secret ? 'an inline secret' : describeValue(issue.input);
+
+  return [withVariable({ path, expected: issue.message, found }, variables)];
 }
 
 /** Adds the environment variable that set the value at `problem.path`, if one did. */

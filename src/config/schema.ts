@@ -30,7 +30,27 @@ const credentialName = z
   .string({ error: 'a systemd credential name' })
   .regex(CREDENTIAL_NAME_PATTERN, { error: 'a systemd credential name (no "/")' });
 
-const positiveInt = z.int({ error: 'a whole number' }).min(1, { error: 'a number of 1 or more' });
+const MINUTE_MS = 60_000;
+
+/** Upper bounds of the duration settings, in milliseconds. */
+export const MAX_DURATION_MS = {
+  /** 5 minutes: a connect and login that takes longer is not going to succeed. */
+  connect: 5 * MINUTE_MS,
+  /** 24 hours, the same cap the protocol puts on a job's `limits.runTimeoutMs`. */
+  run: 24 * 60 * MINUTE_MS,
+  /** 1 hour: the service manager has to wait this long for a stop. */
+  drain: 60 * MINUTE_MS,
+} as const;
+
+/** A whole number from `min` to `max`, with one "expected" text for every way it can fail. */
+function wholeNumberIn(min: number, max: number, unit = '') {
+  const range = `a whole number${unit} from ${min} to ${max}`;
+  return z.int({ error: range }).min(min, { error: range }).max(max, { error: range });
+}
+
+function duration(min: number, max: number) {
+  return wholeNumberIn(min, max, ' of milliseconds');
+}
 
 /** Accepts no value: secrets are never written into the configuration file itself. */
 function inlineSecret(fileKey: string, credentialKey: string) {
@@ -117,14 +137,14 @@ const controlPlaneSchema = z.strictObject({
 
 const runsSchema = z
   .strictObject({
-    concurrency: positiveInt.max(1024, { error: 'a number from 1 to 1024' }),
-    connectTimeoutMs: positiveInt,
-    commandTimeoutMs: positiveInt,
-    runTimeoutMs: positiveInt,
+    concurrency: wholeNumberIn(1, 1024),
+    connectTimeoutMs: duration(1, MAX_DURATION_MS.connect),
+    commandTimeoutMs: duration(1, MAX_DURATION_MS.run),
+    runTimeoutMs: duration(1, MAX_DURATION_MS.run),
     outputCapBytes: z.int({ error: 'a whole number of bytes' }).min(1024, {
       error: 'a number of bytes of 1024 or more',
     }),
-    shutdownDrainMs: z.int({ error: 'a whole number' }).min(0, { error: 'a number of 0 or more' }),
+    shutdownDrainMs: duration(0, MAX_DURATION_MS.drain),
   })
   .partial();
 

@@ -8,7 +8,13 @@ import { Runner } from '../jobs/runner.js';
 import { Scheduler } from '../jobs/scheduler.js';
 import type { Logger } from '../logging.js';
 import { Store } from '../store/store.js';
-import { type AgentParts, type AgentRuntime, readStartupSecrets, StartupError } from './parts.js';
+import {
+  type AgentParts,
+  type AgentRuntime,
+  readStartupSecrets,
+  StartupError,
+  warnOfUnusableSecrets,
+} from './parts.js';
 import { diffInventory, settingsNeedingRestart } from './reload.js';
 import { startServices } from './services.js';
 import { stopAgentParts } from './shutdown.js';
@@ -133,6 +139,7 @@ export class Agent {
       return;
     }
 
+    await warnOfUnusableSecrets(next, logger);
     const change = diffInventory(this.runtime.devices, next.devices);
     this.runtime.devices = next.devices;
     runner.setInventory(next.devices);

@@ -83,12 +83,20 @@ export async function readStartupSecrets(
         ? undefined
         : await readSecretText(config.status.tokenFile, 'status');
 
-    await verifySecrets(config).catch((error: unknown) => {
-      logger.warn({ err: error }, 'some device secrets cannot be used; runs on them will fail');
-    });
+    await warnOfUnusableSecrets(config, logger);
 
     return { siteToken, statusToken, signingKey };
   } catch (error) {
     throw new StartupError('config', error);
   }
+}
+
+/**
+ * Logs a warning when secrets the configuration names cannot be used, at start and on reload.
+ * It never throws, because such a secret fails only the runs on its device.
+ */
+export async function warnOfUnusableSecrets(config: AgentConfig, logger: Logger): Promise<void> {
+  await verifySecrets(config).catch((error: unknown) => {
+    logger.warn({ err: error }, 'some device secrets cannot be used; runs on them will fail');
+  });
 }

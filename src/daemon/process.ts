@@ -1,12 +1,12 @@
-import { constants } from 'node:os';
-
 import { EXIT } from '../cli/command.js';
+import { systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
 import type { AgentConfig } from '../config/types.js';
 import { errorMessage, isAgentError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { Agent, StartupError } from './agent.js';
 import { stopBudgetMs } from './shutdown.js';
+import { type DaemonSignals, takeDaemonSignals } from './signals.js';
 
 /** Extra time the watchdog allows past the stop budget for closing sockets and the store. */
 const WATCHDOG_SLACK_MS = 1000;
@@ -38,9 +38,10 @@ export async function runDaemon(configFile: string, io: DaemonIo): Promise<numbe
   };
   process.on('unhandledRejection', crash('unhandled rejection'));
   process.on('uncaughtException', crash('uncaught exception'));
-  // Listening from here on, so a signal that arrives while the agent starts is acted on once it
-  // has started. /readyz returns 200 before the start has finished.
-  const signals = new DaemonSignals();
+  // Listening from here on (from process start under `edge-agent run`), so a signal that arrives
+  // while the agent starts is acted on once it has started. /readyz returns 200 before the start
+  // has finished.
+  const signals = takeDaemonSignals();
 
   let config: AgentConfig;
   try {
@@ -99,70 +100,16 @@ async function waitForStop(
   const signal = await signals.stopRequested;
   signals.onReload = undefined;
   const budgetMs = stopBudgetMs(config.runs.shutdownDrainMs) + WATCHDOG_SLACK_MS;
-  setTimeout(() => {
+  systemClock.setTimeout(() => {
     logger.error({ budgetMs }, 'stop took longer than its budget; exiting');
     process.exit(EXIT.failed);
-  }, budgetMs).unref();
+  }, budgetMs);
 
   try {
     await agent.stop(signal);
   } catch (error) {
     logger.fatal({ err: error }, 'stop failed');
     process.exit(EXIT.failed);
-  }
-}
-
-/**
- * The daemon's handlers of SIGTERM, SIGINT and SIGHUP. The first stop signal resolves
- * `stopRequested`, and a second one exits at once with 128 plus the signal number. A SIGHUP
- * calls `onReload`, or is remembered in `reloadRequested` while none is set.
- */
-class DaemonSignals {
-  /** Resolves with the first SIGTERM or SIGINT. */
-  readonly stopRequested: Promise<NodeJS.Signals>;
-
-  /** Logger of the agent, once there is one. */
-  logger: Logger | undefined;
-
-  onReload: (() => void) | undefined;
-
-  /** True when a SIGHUP arrived while no `onReload` was set. */
-  reloadRequested = false;
-
-  private stopping = false;
-
-  private readonly onStopSignal: (signal: NodeJS.Signals) => void;
-
-  private readonly hangUp = (): void => {
-    if (this.onReload === undefined) {
-      this.reloadRequested = true;
-    } else {
-      this.onReload();
-    }
-  };
-
-  constructor() {
-    let resolveStop: (signal: NodeJS.Signals) => void = () => undefined;
-    this.stopRequested = new Promise((resolve) => {
-      resolveStop = resolve;
-    });
-    this.onStopSignal = (signal) => {
-      if (this.stopping) {
-        this.logger?.warn({ signal }, 'second stop signal; exiting at once');
-        process.exit(128 + (constants.signals[signal] ?? 0));
-      }
-
-      this.stopping = true;
-      resolveStop(signal);
-    };
-    process.on('SIGTERM', this.onStopSignal);
-    process.on('SIGINT', this.onStopSignal);
-    process.on('SIGHUP', this.hangUp);
-  }
-
-  /** Removes the SIGHUP handler. The stop handlers stay, so a later signal still exits. */
-  dispose(): void {
-    process.off('SIGHUP', this.hangUp);
   }
 }
 

@@ -45,7 +45,10 @@ export async function stopAgentParts(parts: AgentParts, reason: string): Promise
   });
   await Promise.race([runnerStopped, sleep(clock, drainMs + ABORT_GRACE_MS)]);
 
-  const interrupted = interruptLeftovers(parts);
+  // Runs the runner aborted and recorded, plus those the store marked because their transport
+  // ignored the abort. No run is counted twice, because a result arriving after the store marked
+  // its run is dropped.
+  const interrupted = runner.interruptedByStop + interruptLeftovers(parts);
   await flushOutbox(parts);
 
   await parts.uplink.stop();

@@ -85,12 +85,39 @@ export function classifyOutput(output: string): RunError | undefined {
 }
 
 /**
+ * Returns the error of a script that stopped before its end marker. It is the device error in
+ * the output when there is one. Otherwise it is SCRIPT_FAILED quoting the last line printed
+ * (such as the text of an `:error`), or saying that nothing was printed.
+ */
+export function stoppedBeforeEndError(output: string): RunError {
+  const lastLine = output
+    .split(/\r\n|\r|\n/)
+    .filter((line) => line.trim() !== '')
+    .at(-1);
+
+  return (
+    classifyOutput(output) ?? {
+      code: 'SCRIPT_FAILED',
+      message:
+        lastLine === undefined
+          ? 'the script stopped before its end without printing an error'
+          : `the script stopped before its end: ${lastLine.trim()}`,
+    }
+  );
+}
+
+/**
  * Moves an error position that falls after the last line of `script` back to the end of the
  * script. Transports that append a marker line to a script get such positions when the script
  * leaves something open (a bracket, a string), so the parser reaches the marker line.
  */
 export function clampToScript(error: RunError, script: string): RunError {
   const lines = script.split(/\r\n|\r|\n/);
+  // A line break at the end of the script ends its last line rather than starting another.
+  if (lines.length > 1 && lines.at(-1) === '') {
+    lines.pop();
+  }
+
   const lastLine = lines.length;
   if (error.line === undefined || error.line <= lastLine) {
     return error;

@@ -65,6 +65,9 @@ export class Runner {
 
   private stopping = false;
 
+  /** Runs recorded `interrupted` since `stop` began; only grows. */
+  private interruptedWhileStopping = 0;
+
   /** Result writes in progress; `stop` waits for them before it writes what failed again. */
   private readonly recording = new Set<Promise<void>>();
 
@@ -106,6 +109,11 @@ export class Runner {
    */
   setInventory(devices: readonly DeviceConfig[]): void {
     this.devices = new Map(devices.map((device) => [device.id, device]));
+  }
+
+  /** Runs that `stop` aborted and recorded `interrupted`, for the stop's summary. */
+  get interruptedByStop(): number {
+    return this.interruptedWhileStopping;
   }
 
   /** Runs currently executing on devices. */
@@ -193,8 +201,16 @@ export class Runner {
     }
 
     if (this.unsaved.size > 0) {
+      // NOTE: these outcomes live only in memory, so the next start marks their runs
+      // `interrupted`, including runs that failed before their script was sent (AUTH_FAILED).
       this.logger.error(
-        { runs: [...this.unsaved.keys()] },
+        {
+          runs: [...this.unsaved.values()].map(({ ticket, outcome }) => ({
+            run: ticket.key,
+            state: outcome.state,
+            reasonCode: outcome.reasonCode,
+          })),
+        },
         'results not stored at shutdown; these runs will be marked interrupted at the next start',
       );
     }
@@ -310,6 +326,8 @@ export class Runner {
     );
     if (run === undefined) {
       logger.warn('the run was no longer running when its result arrived; result dropped');
+    } else if (this.stopping && outcome.state === 'interrupted') {
+      this.interruptedWhileStopping += 1;
     }
 
     this.applyMaxErrors(ticket.job);

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock.js';
+import { type Clock, MAX_TIMER_DELAY_MS, type TimerHandle } from '../clock.js';
 import type { Logger } from '../logging.js';
 import type { CancelOutcome } from '../store/jobs.js';
 import type { Store } from '../store/store.js';
@@ -14,9 +14,6 @@ export type SchedulerOptions = {
   /** Wait before retrying a launch or expiry whose store write failed. Default 5000 ms. */
   storeRetryMs?: number;
 };
-
-/** Maximum delay of a Node timer; longer waits are taken in steps of this size. */
-const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 type JobTimers = { launch?: TimerHandle; expiry?: TimerHandle };
 

@@ -68,7 +68,7 @@ export function verifyJobOffer(raw: unknown, options: VerifyOfferOptions): Verif
   if (key === undefined || !verifyJobSignature(signed, signature, key.key)) {
     throw new AgentError(
       'JOB_SIGNATURE_INVALID',
-      `Job ${body.id} has no valid signature from a pinned control-plane key (key id ${authorization.keyId}); check controlPlane.publicKeys`,
+      `Job ${body.id} has no valid signature from a pinned control-plane key (key id ${authorization.keyId}); check that controlPlane.jobSigningKey has the keyId and publicKey that edge-control-plane keygen prints`,
       { details: { jobId: body.id, keyId: authorization.keyId } },
     );
   }

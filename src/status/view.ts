@@ -150,6 +150,9 @@ function deviceView(
  * recorded at every login, so a run that started after the last recorded login never logged
  * in. Returns null when no finished run has contacted the device.
  */
+// NOTE: facts are stored only once they were read, so a device that accepts the login and then
+// fails the first command (hangs, closes, sends !fatal) counts as not reached here, unlike in
+// `edge-agent devices`, which reports such a login.
 export function deviceReachable(
   facts: DeviceRecord | undefined,
   lastContactAt: number | undefined,

@@ -26,6 +26,9 @@ beforeAll(async () => {
       { id: 'core', version: '7.18.2', identity: 'core-router' },
       { id: 'branch', version: '6.42', identity: 'branch-router' },
       { id: 'locked', version: '7.17', faults: ['auth-fail'] },
+      { id: 'hung', version: '7.18.2', faults: ['hang'] },
+      { id: 'fatal', version: '7.18.2', faults: ['fatal'] },
+      { id: 'midway', version: '7.18.2', faults: ['close-mid-reply'] },
     ],
   });
   config = await makeConfigDirectory();
@@ -51,9 +54,13 @@ function entry(id: string, transport: 'api' | 'api-ssl' | 'ssh') {
   };
 }
 
-async function probe(devices: unknown[], extra: string[] = []) {
+async function probe(devices: unknown[], extra: string[] = [], runs?: Record<string, number>) {
   const content = minimalConfig();
   content.deviceDefaults = { username: 'admin' };
+  if (runs !== undefined) {
+    content.runs = runs;
+  }
+
   content.devices = devices;
   await config.write(content);
   return runEdgeAgent([
@@ -115,6 +122,29 @@ describe('edge-agent devices', () => {
       error: { code: 'DEVICE_UNREACHABLE' },
     });
     expect(typeof byId.get('core')?.roundTripMs).toBe('number');
+  });
+
+  it('reports the login before a failing step', async () => {
+    const devices = ['api', 'ssh'].flatMap((transport) =>
+      ['hung', 'fatal', 'midway'].map((id) => ({
+        ...entry(id, transport as 'api' | 'ssh'),
+        id: `${id}-${transport}`,
+      })),
+    );
+    const result = await probe(devices, ['--json'], { commandTimeoutMs: 1000 });
+    const probes = JSON.parse(result.stdout) as Array<Record<string, unknown>>;
+    const byId = new Map(probes.map((item) => [item.id, item]));
+
+    expect(result.code).toBe(1);
+    for (const transport of ['api', 'ssh']) {
+      expect(byId.get(`hung-${transport}`)).toMatchObject({
+        reachable: true,
+        loggedIn: true,
+        error: { code: 'TIMEOUT' },
+      });
+      expect(byId.get(`fatal-${transport}`)).toMatchObject({ reachable: true, loggedIn: true });
+      expect(byId.get(`midway-${transport}`)).toMatchObject({ reachable: true, loggedIn: true });
+    }
   });
 
   it('exits 2 without a configuration', async () => {

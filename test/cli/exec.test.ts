@@ -20,6 +20,7 @@ let fleet: Fleet;
 let dir: string;
 let router7: FleetDevice;
 let router6: FleetDevice;
+let hungRouter: FleetDevice;
 let passwordFile: string;
 let keyFile: string;
 let scriptFile: string;
@@ -32,10 +33,12 @@ beforeAll(async () => {
     fleet: [
       { id: 'r7', version: '7.18.2', keyFile },
       { id: 'r6', version: '6.49.10', tlsMode: 'anonymous' },
+      { id: 'hung', version: '7.18.2', keyFile, faults: ['hang'] },
     ],
   });
   router7 = fleet.device('r7');
   router6 = fleet.device('r6');
+  hungRouter = fleet.device('hung');
   passwordFile = router7.toDeviceConfig().passwordFile ?? '';
   scriptFile = await writeScript('hello.rsc', ':put "hello ö"\n:put [/system identity get name]\n');
 });
@@ -175,6 +178,57 @@ describe('edge-agent exec --host', () => {
   });
 });
 
+describe('edge-agent exec --timeout-ms', () => {
+  /** Upper bound on a one-second run, with room for the child's start on a loaded machine. */
+  const BOUNDED_MS = 8000;
+
+  it('bounds a hung SSH run with --host', async () => {
+    const startedAt = Date.now();
+    const result = await runEdgeAgent([
+      ...hostArgs(hungRouter, 'ssh', ['--key-file', keyFile, '--timeout-ms', '1000', '--json']),
+      '--file',
+      scriptFile,
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(JSON.parse(result.stdout).error.code).toBe('TIMEOUT');
+    expect(Date.now() - startedAt).toBeLessThan(BOUNDED_MS);
+  });
+
+  it('bounds a hung SSH run with --config', async () => {
+    const directory = await makeConfigDirectory();
+    const config = minimalConfig();
+    config.deviceDefaults = { username: 'admin', keyFile };
+    config.devices = [
+      { id: 'hung', host: '127.0.0.1', transport: 'ssh', ports: { ssh: hungRouter.ports.ssh } },
+    ];
+    await directory.write(config);
+    try {
+      const startedAt = Date.now();
+      const result = await runEdgeAgent([
+        'exec',
+        '--config',
+        directory.file,
+        '--device',
+        'hung',
+        '--known-hosts',
+        knownHosts('hung-config'),
+        '--timeout-ms',
+        '1000',
+        '--json',
+        '--file',
+        scriptFile,
+      ]);
+
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).error.code).toBe('TIMEOUT');
+      expect(Date.now() - startedAt).toBeLessThan(BOUNDED_MS);
+    } finally {
+      await directory.remove();
+    }
+  });
+});
+
 describe('edge-agent exec usage', () => {
   const usageCases: ReadonlyArray<[string, string[]]> = [
     ['a missing --file', ['exec', '--host', '127.0.0.1', '--transport', 'api', '--user', 'a']],
@@ -221,6 +275,15 @@ describe('edge-agent exec usage', () => {
       expect((await runEdgeAgent(args)).code).toBe(2);
     });
   }
+
+  it('exits 2 on a timeout past 24 hours', async () => {
+    const result = await runEdgeAgent([
+      ...hostArgs(router7, 'api', ['--password-file', passwordFile, '--timeout-ms', '99999999999']),
+      '--file',
+      scriptFile,
+    ]);
+    expect(result.code).toBe(2);
+  });
 
   it('exits 2 on an unreadable password file', async () => {
     const result = await runEdgeAgent([

@@ -367,6 +367,38 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['runs.outputCapBytes', 'runs.runTimeoutMs'],
   },
   {
+    name: 'timeouts past their bounds',
+    change: (config) => {
+      config.runs = {
+        connectTimeoutMs: 300_001,
+        commandTimeoutMs: 86_400_001,
+        runTimeoutMs: 1e12,
+        shutdownDrainMs: 1e12,
+      };
+    },
+    paths: [
+      'runs.commandTimeoutMs',
+      'runs.connectTimeoutMs',
+      'runs.runTimeoutMs',
+      'runs.shutdownDrainMs',
+    ],
+  },
+  {
+    name: 'open status listen without token',
+    change: (config) => {
+      config.siteId = 'site-7';
+    },
+    env: { EDGE_AGENT_STATUS_LISTEN: '0.0.0.0:9181' },
+    paths: ['siteId', 'status.tokenFile'],
+  },
+  {
+    name: 'huge concurrency',
+    change: (config) => {
+      config.runs = { concurrency: 1e30 };
+    },
+    paths: ['runs.concurrency'],
+  },
+  {
     name: 'bad status listen address',
     change: (config) => {
       config.status = { listen: '127.0.0.1' };

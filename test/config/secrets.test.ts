@@ -2,12 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-
 import { checkConfigCommand } from '../../src/cli/commands/check-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { readDeviceCredentials, verifySecrets } from '../../src/config/secrets.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
 import { generateSshKeyPair } from '../../src/simulator/ssh/host-keys.js';
+import { runEdgeAgent } from '../support/cli.js';
 import {
   type ConfigDirectory,
   makeConfigDirectory,
@@ -197,6 +197,28 @@ describe('check-config command', () => {
     await directory.write(config);
 
     expect(await checkConfigCommand.main(['--config', directory.file])).toBe(2);
+  });
+
+  it('reads credentials from CREDENTIALS_DIRECTORY', async () => {
+    await mkdir(path.join(directory.dir, 'credentials'));
+    await directory.writeSecret('credentials/site-token', 'token\n');
+    await directory.writeSecret('credentials/device_r1-password', 'secret\n');
+    const config = minimalConfig();
+    config.controlPlane.tokenFile = undefined;
+    config.controlPlane.tokenCredential = 'site-token';
+    config.deviceDefaults.passwordFile = undefined;
+    config.deviceDefaults.passwordCredential = 'device_r1-password';
+    await directory.write(config);
+
+    const withoutDirectory = await runEdgeAgent(['check-config', '--config', directory.file], {
+      CREDENTIALS_DIRECTORY: '',
+    });
+    const withDirectory = await runEdgeAgent(['check-config', '--config', directory.file], {
+      CREDENTIALS_DIRECTORY: path.join(directory.dir, 'credentials'),
+    });
+
+    expect(withoutDirectory.code).toBe(2);
+    expect(withDirectory.code).toBe(0);
   });
 
   it('exits 2 on unknown option', async () => {

@@ -88,6 +88,27 @@ describe('edge-agent run on SIGHUP', () => {
     ]);
     expect(runs[1]?.output).toContain('survived the reload');
   });
+
+  it('warns of a missing password file', async () => {
+    const [first, second] = inventory;
+    await site.writeConfig({
+      devices: [
+        first,
+        { ...second, passwordFile: 'missing-password', passwordCredential: undefined },
+      ],
+    });
+
+    children.signal('agent', 'SIGHUP');
+    const warning = await waitForLog(
+      children,
+      'agent',
+      'some device secrets cannot be used; runs on them will fail',
+    );
+    await waitUntil(() => reloads().length === 3, 10_000, 'third reload');
+
+    expect((warning.err as { code?: string }).code).toBe('SECRET_UNREADABLE');
+    expect(await deviceIds()).toEqual(['r1', 'r2']);
+  });
 });
 
 /** Returns the `inventory reloaded` log records so far. */

@@ -88,6 +88,32 @@ async function recordedRun(
   return devices[0] ?? { state: 'missing', error_code: null };
 }
 
+/**
+ * Starts a daemon that sends itself `signal` while its modules load, waits for `untilMessage` if
+ * given, else for the exit, and returns the messages it logged.
+ */
+async function runSignalledWhileLoading(
+  signal: NodeJS.Signals,
+  untilMessage?: string,
+): Promise<string[]> {
+  const preload = path.join(import.meta.dirname, 'signal-while-loading.mjs');
+  process.env.EDGE_TEST_SIGNALS = signal;
+  try {
+    children = new ChildProcesses({ launcher: launcherWithPreload(preload) });
+    startDaemon(children, 'agent', site.configFile);
+  } finally {
+    delete process.env.EDGE_TEST_SIGNALS;
+  }
+
+  if (untilMessage === undefined) {
+    await children.exited('agent');
+  } else {
+    await waitForLog(children, 'agent', untilMessage);
+  }
+
+  return logRecords(children, 'agent').map((record) => String(record.msg));
+}
+
 describe('edge-agent run on SIGTERM', () => {
   it('lets a short run finish and reports it', async () => {
     children = new ChildProcesses();
@@ -114,6 +140,8 @@ describe('edge-agent run on SIGTERM', () => {
       state: 'interrupted',
       error_code: 'INTERRUPTED',
     });
+    const stopped = logRecords(children, 'agent').find((record) => record.msg === 'agent stopped');
+    expect(stopped?.interruptedRuns).toBe(1);
   });
 });
 
@@ -138,6 +166,25 @@ describe('edge-agent run on other signals', () => {
     const messages = logRecords(children, 'agent').map((record) => record.msg);
     expect(messages).toContain('agent started');
     expect(messages.at(-1)).toBe('agent stopped');
+  });
+
+  it('stops after start on SIGTERM while loading', async () => {
+    await site.writeConfig({ store: { path: 'loading-term.db' } });
+    const messages = await runSignalledWhileLoading('SIGTERM');
+
+    expect(children.exitCode('agent')).toBe(0);
+    expect(messages).toContain('agent started');
+    expect(messages.at(-1)).toBe('agent stopped');
+  });
+
+  it('reloads after start on SIGHUP while loading', async () => {
+    await site.writeConfig({ store: { path: 'loading-hup.db' } });
+    const messages = await runSignalledWhileLoading('SIGHUP', 'inventory reloaded');
+
+    expect(messages.indexOf('agent started')).toBeGreaterThan(-1);
+    expect(messages.indexOf('inventory reloaded')).toBeGreaterThan(
+      messages.indexOf('agent started'),
+    );
   });
 
   it('exits at once on a second signal', async () => {

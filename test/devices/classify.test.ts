@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { classifyErrorText, classifyOutput } from '../../src/devices/classify.js';
+import { clampToScript, classifyErrorText, classifyOutput } from '../../src/devices/classify.js';
 
 describe('classifyErrorText', () => {
   const cases: ReadonlyArray<[text: string, code: string, line?: number, column?: number]> = [
@@ -42,5 +42,35 @@ describe('classifyOutput', () => {
 
   it('treats empty output as success', () => {
     expect(classifyOutput('')).toBeUndefined();
+  });
+});
+
+describe('clampToScript', () => {
+  const syntaxError = (line: number, column: number) => ({
+    code: 'SCRIPT_SYNTAX_ERROR' as const,
+    message: `syntax error (line ${line} column ${column})`,
+    line,
+    column,
+  });
+
+  it('moves a position past the end', () => {
+    const clamped = clampToScript(syntaxError(4, 1), ':put "a"\r\n:put ("b"');
+
+    expect(clamped.line).toBe(2);
+    expect(clamped.column).toBe(10);
+  });
+
+  it('ignores a final line break', () => {
+    const clamped = clampToScript(syntaxError(3, 1), ':put "a"\n:put ("b"\n');
+
+    expect(clamped.line).toBe(2);
+    expect(clamped.column).toBe(10);
+  });
+
+  it('keeps a position inside the script', () => {
+    const clamped = clampToScript(syntaxError(2, 6), ':put "a"\n:put ("b"\n');
+
+    expect(clamped.line).toBe(2);
+    expect(clamped.column).toBe(6);
   });
 });

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import PQueue from 'p-queue';
 
 import { loadConfig, resolveConfigFile } from '../../config/load.js';
+import { isAfterLogin } from '../../devices/login-step.js';
 import { openSession } from '../../devices/open-session.js';
 import type { DeviceConfig, DeviceFacts } from '../../devices/types.js';
 import { AgentError, type ErrorCode, errorMessage } from '../../errors.js';
@@ -20,8 +21,9 @@ import {
 const USAGE = `Usage: edge-agent devices --config FILE [--json] [--concurrency N] [--known-hosts FILE]
 
 Connects to every configured device at once (a few at a time), logs in and reads its RouterOS
-version, board and identity. Exits 0 when every device answered and accepted the login, 1 when
-any did not, and 2 on bad usage or configuration.
+version, board and identity. REACHABLE and LOGIN show how far each device got, and ERROR the
+code of the step that failed. Exits 0 when every device logged in and answered, 1 when any did
+not, and 2 on bad usage or configuration.
 
 Options:
   --config FILE       configuration file (default: $EDGE_AGENT_CONFIG or /etc/edge-agent/config.yaml)
@@ -52,7 +54,7 @@ export type DeviceProbe = {
   transport: string;
   /** The device answered on its port. */
   reachable: boolean;
-  /** The login succeeded and the device facts were read. */
+  /** The login succeeded. `error` is set when reading the device facts then failed. */
   loggedIn: boolean;
   facts?: DeviceFacts;
   /** Milliseconds from starting to connect until the facts were read (connect, login, 2 reads). */
@@ -112,7 +114,7 @@ export const devicesCommand: Command = {
       );
 
       printProbes(probes, values.json === true);
-      return probes.every((probe) => probe.loggedIn) ? EXIT.ok : EXIT.failed;
+      return probes.every((probe) => probe.error === undefined) ? EXIT.ok : EXIT.failed;
     } catch (error) {
       if (!(error instanceof AgentError)) {
         throw error;
@@ -164,7 +166,9 @@ export async function probeDevice(
       error instanceof AgentError
         ? error
         : new AgentError('INTERNAL', `probing device ${device.id} failed: ${errorMessage(error)}`);
-    probe.reachable = ANSWERED_CODES.has(failure.code);
+    const loggedIn = isAfterLogin(failure);
+    probe.reachable = loggedIn || ANSWERED_CODES.has(failure.code);
+    probe.loggedIn = loggedIn;
     probe.error = { code: failure.code, message: failure.message };
   }
 

@@ -1,8 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
+import { systemClock } from '../../clock.js';
+import { withDeadline } from '../../devices/deadline.js';
 import { openSession } from '../../devices/open-session.js';
-import type { DeviceConfig, DeviceSession, ScriptResult } from '../../devices/types.js';
+import type {
+  DeviceConfig,
+  DeviceSession,
+  ScriptResult,
+  SessionContext,
+} from '../../devices/types.js';
 import { AgentError, errorMessage } from '../../errors.js';
 import { type Command, EXIT } from '../command.js';
 import {
@@ -47,8 +54,11 @@ Options:
   --device ID             id of the device in --config
   --known-hosts FILE      pinned host keys and certificates
                           (default: $XDG_STATE_HOME/edge-agent/known-hosts.json)
-  --timeout-ms N          upper bound on the run, in milliseconds (default: 300000)
-  --connect-timeout-ms N  upper bound on connecting and logging in (default: 10000)
+  --timeout-ms N          upper bound on the whole run (connect, login, script), in
+                          milliseconds, at most 86400000
+                          (default: runs.runTimeoutMs of --config, else 300000)
+  --connect-timeout-ms N  upper bound on connecting and logging in, in milliseconds,
+                          at most 300000 (default: 10000)
   --json                  print one JSON object instead of the output and a summary
   --help                  print this help
 `;
@@ -133,8 +143,9 @@ async function runOnce(target: ExecTarget, script: string, values: ExecValues): 
       target.timeouts,
       controller.signal,
     );
+    const deadlineAt = Date.now() + target.runTimeoutMs;
     try {
-      session = await openSession(device, context);
+      session = await openWithinTimeout(device, context, target.runTimeoutMs, controller);
     } catch (error) {
       if (!(error instanceof AgentError) || exitCodeOf(error) === EXIT.usage) {
         throw error;
@@ -145,7 +156,7 @@ async function runOnce(target: ExecTarget, script: string, values: ExecValues): 
     }
 
     const result = await session.run(script, {
-      timeoutMs: target.runTimeoutMs,
+      timeoutMs: Math.max(1, deadlineAt - Date.now()),
       signal: controller.signal,
     });
     printResult(device, session, result, values.json === true);
@@ -153,6 +164,41 @@ async function runOnce(target: ExecTarget, script: string, values: ExecValues): 
   } finally {
     process.removeListener('SIGINT', onInterrupt);
     await session?.close();
+  }
+}
+
+/**
+ * Opens the session, rejecting with TIMEOUT when connecting, logging in and identifying the
+ * device take longer than `timeoutMs`, the whole run's bound. On that timeout the open is
+ * aborted through `controller`, and a session that opens anyway is closed.
+ */
+async function openWithinTimeout(
+  device: DeviceConfig,
+  context: SessionContext,
+  timeoutMs: number,
+  controller: AbortController,
+): Promise<DeviceSession> {
+  const opening = openSession(device, context);
+  try {
+    return await withDeadline(opening, {
+      clock: systemClock,
+      timeoutMs,
+      onTimeout: () => {
+        const error = new AgentError(
+          'TIMEOUT',
+          `device ${device.id} was not connected, logged in and identified within the ${timeoutMs} ms of --timeout-ms; the script was not sent, so check the device or raise --timeout-ms`,
+          { details: { deviceId: device.id, timeoutMs } },
+        );
+        controller.abort(error);
+        return error;
+      },
+    });
+  } catch (error) {
+    opening.then(
+      (session) => session.close(),
+      () => undefined,
+    );
+    throw error;
   }
 }
 

@@ -7,8 +7,8 @@ import { parseOptions, reportFailure, stringOption } from './options.js';
 
 const HELP = `Usage: edge-control-plane keygen (--out FILE | --config FILE)
 
-Creates the Ed25519 job-signing key file (mode 0600) unless it exists, then prints its public
-key for the agents' controlPlane.publicKeys.
+Creates the Ed25519 job-signing key file (mode 0600) unless it exists, then prints its key id
+and public key for the agents' controlPlane.jobSigningKey (keyId and publicKey).
 
 Options:
   --out FILE     private key file to create or read

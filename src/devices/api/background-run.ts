@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type Clock, sleep } from '../../clock.js';
 import { AgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { clampToScript, classifyOutput } from '../classify.js';
+import { clampToScript, stoppedBeforeEndError } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { fromByteString } from '../encoding.js';
 import type { RunError } from '../types.js';
@@ -164,11 +164,11 @@ function outcome(ranToEnd: boolean, file: OutputFile): BackgroundRunOutcome {
     return { output: file.contents, outputCaptured: true };
   }
 
-  const error = classifyOutput(file.contents) ?? {
-    code: 'SCRIPT_FAILED',
-    message: 'the script stopped before its end without printing an error',
+  return {
+    output: file.contents,
+    outputCaptured: true,
+    error: stoppedBeforeEndError(file.contents),
   };
-  return { output: file.contents, outputCaptured: true, error };
 }
 
 async function cleanUp(options: BackgroundRunOptions, fileName: string, marker: string) {

@@ -2,6 +2,7 @@ import { AgentError, isAgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { classifyErrorText } from '../classify.js';
 import { fromByteString, toByteString } from '../encoding.js';
+import { failedAfterLogin } from '../login-step.js';
 import { failedResult, type RunTimes, resultFromOutput, toRunError } from '../result.js';
 import type {
   DeviceConfig,
@@ -59,7 +60,7 @@ export const openApiSession: OpenSession = async (device, context) => {
     return new ApiSession(device, facts, connection, context, logger);
   } catch (error) {
     connection.close();
-    throw error;
+    throw failedAfterLogin(error);
   }
 };
 

@@ -4,9 +4,10 @@ import type { Client, ClientChannel } from 'ssh2';
 
 import { AgentError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
-import { clampToScript, classifyOutput } from '../classify.js';
+import { clampToScript, classifyOutput, stoppedBeforeEndError } from '../classify.js';
 import { cancelledError } from '../deadline.js';
 import { decodeBytes, encodeText } from '../encoding.js';
+import { failedAfterLogin } from '../login-step.js';
 import { failedResult, type RunTimes, toRunError } from '../result.js';
 import type {
   DeviceConfig,
@@ -51,7 +52,7 @@ export const openSshSession: OpenSession = async (device, context) => {
     await session.identify();
   } catch (error) {
     await session.close();
-    throw error;
+    throw failedAfterLogin(error);
   }
 
   return session;
@@ -121,9 +122,13 @@ class SshSession implements DeviceSession {
     }
 
     const marker = `edge-agent-end-${randomBytes(6).toString('hex')}`;
-    const command = Buffer.concat([encoded, endMarkerLine(marker)]);
+    const markerLine = endMarkerLine(marker);
+    const command = Buffer.concat([encoded, markerLine]);
     if (command.length > MAX_EXEC_SCRIPT_BYTES) {
-      return failedResult(this.tooLong(command.length), times());
+      return failedResult(
+        this.tooLong(encoded.length, MAX_EXEC_SCRIPT_BYTES - markerLine.length),
+        times(),
+      );
     }
 
     this.logger.debug({ bytes: command.length }, 'SSH run started');
@@ -249,10 +254,11 @@ class SshSession implements DeviceSession {
     }
   }
 
-  private tooLong(bytes: number): RunError {
+  /** Builds the error of a script of `bytes`, more than the `maxBytes` left beside the marker line. */
+  private tooLong(bytes: number, maxBytes: number): RunError {
     return {
       code: 'UNSUPPORTED',
-      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_EXEC_SCRIPT_BYTES} bytes one SSH exec request carries safely; nothing was sent, so use the api or api-ssl transport for this script`,
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${maxBytes} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
     };
   }
 
@@ -311,18 +317,7 @@ function resultWithMarker(
     };
   }
 
-  const lastLine = output
-    .split(/\r\n|\r|\n/)
-    .filter((line) => line.trim() !== '')
-    .at(-1);
-  const error = classifyOutput(output) ?? {
-    code: 'SCRIPT_FAILED',
-    message:
-      lastLine === undefined
-        ? 'the script stopped before its end without printing an error'
-        : `the script stopped before its end: ${lastLine.trim()}`,
-  };
-  return failedResult(clampToScript(error, script), times, output);
+  return failedResult(clampToScript(stoppedBeforeEndError(output), script), times, output);
 }
 
 function parseFacts(device: DeviceConfig, output: string): DeviceFacts {
