@@ -37,7 +37,7 @@ type ResultRow = {
 };
 
 /** Outcome of recording one status event. */
-export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job';
+export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job' | 'unknown-device';
 
 /** A status event from an agent's outbox, as the sequenced frames of protocol v1 carry it. */
 export type StatusEvent = StatusFrame;
@@ -50,6 +50,11 @@ type Burst = {
   now: number;
   /** Whether each job of the burst was offered to the site, by job id. */
   knownJobs: Map<string, boolean>;
+  /**
+   * Devices each job of the burst launched on, by job id; null while the agent has not reported
+   * the launch. Kept current as the burst records `job_launched` events.
+   */
+  launchedDevices: Map<string, ReadonlySet<string> | null>;
 };
 
 /** Deliveries of scripts to sites and the device results agents report. */
@@ -204,7 +209,13 @@ export class DeliveryRepository {
     const site = this.prepare('SELECT outbox_id FROM sites WHERE id = ?').get(siteId) as
       | { outbox_id: string | null }
       | undefined;
-    const burst: Burst = { siteId, outboxId: site?.outbox_id ?? null, now, knownJobs: new Map() };
+    const burst: Burst = {
+      siteId,
+      outboxId: site?.outbox_id ?? null,
+      now,
+      knownJobs: new Map(),
+      launchedDevices: new Map(),
+    };
     let highestSeq = 0;
     const outcomes = events.map((event) => {
       highestSeq = Math.max(highestSeq, event.seq);
@@ -223,6 +234,10 @@ export class DeliveryRepository {
     const jobId = event.type === 'run_status' ? event.run.jobId : event.jobId;
     if (!this.isOffered(burst, jobId)) {
       return 'unknown-job';
+    }
+
+    if (event.type === 'run_status' && !this.wasLaunchedOn(burst, jobId, event.run.deviceId)) {
+      return 'unknown-device';
     }
 
     const inserted = this.prepare(
@@ -244,7 +259,30 @@ export class DeliveryRepository {
     }
 
     this.apply(siteId, event, now);
+    if (event.type === 'job_launched') {
+      burst.launchedDevices.set(jobId, new Set(event.deviceIds));
+    }
+
     return 'recorded';
+  }
+
+  /**
+   * Returns whether the agent launched the job on the device. Before the agent reports the
+   * launch, every device passes: the runs recorded then for devices the launch leaves out are
+   * removed when `job_launched` arrives.
+   */
+  private wasLaunchedOn(burst: Burst, jobId: string, deviceId: string): boolean {
+    let devices = burst.launchedDevices.get(jobId);
+    if (devices === undefined) {
+      const row = this.prepare(
+        'SELECT launched_device_ids FROM deliveries WHERE script_id = ? AND site_id = ?',
+      ).get(jobId, burst.siteId) as { launched_device_ids: string | null } | undefined;
+      const ids = row?.launched_device_ids ?? null;
+      devices = ids === null ? null : new Set(JSON.parse(ids) as string[]);
+      burst.launchedDevices.set(jobId, devices);
+    }
+
+    return devices === null || devices.has(deviceId);
   }
 
   /**
@@ -276,6 +314,10 @@ export class DeliveryRepository {
           `UPDATE deliveries SET state = 'accepted', launched_at = ?, launched_device_ids = ?
              WHERE script_id = ? AND site_id = ?`,
         ).run(event.launchedAt, JSON.stringify(event.deviceIds), event.jobId, siteId);
+        this.prepare(
+          `DELETE FROM device_results WHERE script_id = ? AND site_id = ?
+             AND device_id NOT IN (SELECT value FROM json_each(?))`,
+        ).run(event.jobId, siteId, JSON.stringify(event.deviceIds));
         return;
       case 'run_status':
         this.upsertResult(siteId, event.run, now);
