@@ -7,8 +7,10 @@ import { withDefaultCommand } from '../../src/cli/control-plane/options.js';
 import { command as serve } from '../../src/cli/control-plane/serve.js';
 import { command as siteToken } from '../../src/cli/control-plane/site-token.js';
 import { command as token } from '../../src/cli/control-plane/token.js';
+import { loadControlPlaneConfig } from '../../src/control-plane/config.js';
 import { verifyApiToken } from '../../src/control-plane/http/auth.js';
 import { hashSiteToken, loadOrCreateJwtSecret } from '../../src/control-plane/secrets.js';
+import { ControlPlane } from '../../src/control-plane/server.js';
 import { parsePublicKey } from '../../src/protocol/signing.js';
 
 let dir: string;
@@ -138,6 +140,21 @@ describe('edge-control-plane commands', () => {
 
     expect(code).toBe(2);
     expect(output.join('')).toContain('CONFIG_INVALID');
+  });
+
+  it('serve exits 1 on a locked database', async () => {
+    const config = await writeConfig('listen: { port: 0 }\n');
+    const first = await ControlPlane.start({ config: await loadControlPlaneConfig(config) });
+
+    try {
+      const code = await serve.main(['--config', config]);
+
+      expect(code).toBe(1);
+      expect(output.join('')).toContain('STORE_LOCKED');
+      expect(output.join('')).toContain(path.join(dir, 'cp.db'));
+    } finally {
+      await first.stop();
+    }
   });
 
   it('site-token prints a token and its hash', async () => {

@@ -90,11 +90,16 @@ CREATE TABLE status_events (
 );
 `;
 
-/** Opens (creating when absent) the control plane's SQLite database and applies the schema. */
+/**
+ * Opens (creating when absent) the control plane's SQLite database and applies the schema. The
+ * connection holds an exclusive lock for its whole life, so a second control plane on the same
+ * file fails with STORE_LOCKED instead of offering the same jobs twice.
+ */
 export function openControlPlaneDatabase(file: string): Database.Database {
   let db: Database.Database;
   try {
-    db = new Database(file);
+    // Timeout 0: the lock is held for its owner's whole life, so waiting would only delay the error.
+    db = new Database(file, { timeout: 0 });
   } catch (error) {
     throw new AgentError('STORE_FAILED', `Cannot open control-plane database ${file}`, {
       cause: error,
@@ -102,9 +107,12 @@ export function openControlPlaneDatabase(file: string): Database.Database {
     });
   }
 
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  try {
+    lock(db, file);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
@@ -124,4 +132,28 @@ export function openControlPlaneDatabase(file: string): Database.Database {
   }
 
   return db;
+}
+
+/** Takes the exclusive lock with the first write, which also proves the file is writable. */
+function lock(db: Database.Database, file: string): void {
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+  } catch (error) {
+    const code = error instanceof Database.SqliteError ? error.code : '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new AgentError(
+        'STORE_LOCKED',
+        `Control-plane database ${file} is locked by another process, probably a second control plane; stop it or set database to another file`,
+        { cause: error, details: { file } },
+      );
+    }
+
+    throw new AgentError('STORE_FAILED', `Cannot open control-plane database ${file}`, {
+      cause: error,
+      details: { file },
+    });
+  }
 }
