@@ -79,6 +79,8 @@ export class ControlPlane {
     const rootLogger = options.logger ?? createSilentLogger();
     const logger = rootLogger.child({ component: 'control-plane' });
 
+    // TLS files are read first, so a wrong path fails before any secret or database is created.
+    const tls = await readTlsFiles(config);
     const signing = await loadOrCreateSigningKey(config.signingKeyFile);
     const jwtSecret = await loadOrCreateJwtSecret(config.jwt.secretFile);
     const db = openControlPlaneDatabase(config.database);
@@ -109,7 +111,7 @@ export class ControlPlane {
       defaultExpiryMs: config.delivery.defaultExpirySeconds * 1000,
     });
 
-    const server = await listen(config, api, hub, logger).catch((error: unknown) => {
+    const server = await listen(config, tls, api, hub, logger).catch((error: unknown) => {
       db.close();
       throw error;
     });
@@ -131,8 +133,24 @@ export class ControlPlane {
   }
 }
 
+/** Certificate and key of the HTTPS listener, read from `listen.tls`. */
+type TlsFiles = { cert: Buffer; key: Buffer };
+
+async function readTlsFiles(config: ControlPlaneConfig): Promise<TlsFiles | undefined> {
+  const tls = config.listen.tls;
+  if (tls === undefined) {
+    return undefined;
+  }
+
+  return {
+    cert: await readTlsFile(tls.certFile, 'listen.tls.certFile'),
+    key: await readTlsFile(tls.keyFile, 'listen.tls.keyFile'),
+  };
+}
+
 async function listen(
   config: ControlPlaneConfig,
+  tls: TlsFiles | undefined,
   api: ScriptsApi,
   hub: AgentHub,
   logger: Logger,
@@ -155,17 +173,8 @@ async function listen(
     );
   };
 
-  const tls = config.listen.tls;
   const server =
-    tls === undefined
-      ? createHttpServer(onRequest)
-      : createHttpsServer(
-          {
-            cert: await readTlsFile(tls.certFile, 'listen.tls.certFile'),
-            key: await readTlsFile(tls.keyFile, 'listen.tls.keyFile'),
-          },
-          onRequest,
-        );
+    tls === undefined ? createHttpServer(onRequest) : createHttpsServer(tls, onRequest);
   server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
 
   await new Promise<void>((resolve, reject) => {

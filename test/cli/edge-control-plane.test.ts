@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -140,6 +140,16 @@ describe('edge-control-plane commands', () => {
 
     expect(code).toBe(2);
     expect(output.join('')).toContain('CONFIG_INVALID');
+  });
+
+  it('serve creates nothing before TLS fails', async () => {
+    const config = await writeConfig(
+      'listen: { port: 0, tls: { certFile: nope.crt, keyFile: nope.key } }\n',
+    );
+
+    await serve.main(['--config', config]);
+
+    expect(await readdir(dir)).toEqual(['cp.yaml']);
   });
 
   it('serve exits 1 on a locked database', async () => {
