@@ -56,9 +56,12 @@ export class ControlPlane {
 
   private readonly db: Database.Database;
 
+  private readonly logger: Logger;
+
   private constructor(parts: {
     server: Server;
     db: Database.Database;
+    logger: Logger;
     scripts: ScriptRepository;
     deliveries: DeliveryRepository;
     hub: AgentHub;
@@ -66,6 +69,7 @@ export class ControlPlane {
   }) {
     this.server = parts.server;
     this.db = parts.db;
+    this.logger = parts.logger;
     this.scripts = parts.scripts;
     this.deliveries = parts.deliveries;
     this.hub = parts.hub;
@@ -119,11 +123,12 @@ export class ControlPlane {
     hub.dispatch();
     logger.info({ url: info.url, keyId: info.keyId }, 'control plane listening');
 
-    return new ControlPlane({ server, db, scripts, deliveries, hub, info });
+    return new ControlPlane({ server, db, logger, scripts, deliveries, hub, info });
   }
 
   /** Closes agent connections, the listener and the database. */
   async stop(): Promise<void> {
+    this.logger.info('stopping control plane');
     this.hub.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => {
