@@ -122,6 +122,19 @@ describe('edge-control-plane commands', () => {
     expect(output.join('')).toContain('USAGE_INVALID');
   });
 
+  it.each([
+    ['an overlong ttl', ['--sub', 'alice', '--ttl', '99999999999999d']],
+    ['a ttl over 366 days', ['--sub', 'alice', '--ttl', '367d']],
+    ['an empty subject', ['--sub', '']],
+  ])('token rejects %s', async (_case, args) => {
+    const config = await writeConfig();
+
+    const code = await token.main([...args, '--scopes', 'script:view', '--config', config]);
+
+    expect(code).toBe(2);
+    expect(output.join('')).toContain('USAGE_INVALID');
+  });
+
   it('serve exits 2 on an unknown key', async () => {
     const config = await writeConfig('listen: { port: 0, foo: 1 }\n');
 
