@@ -328,6 +328,31 @@ describe('agent hub status recording', () => {
     expect(deliveries.results(id, site().id)[0]?.revision).toBe(3);
   });
 
+  it('keeps runs of an earlier launch', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const { deliveries } = fixture.controlPlane;
+    const launched = { type: 'job_launched', jobId: id, launchedAt: Date.now() } as const;
+
+    const outcomes = deliveries.recordAll(
+      site().id,
+      [
+        { ...launched, seq: 1, deviceIds: ['router-1'] },
+        { type: 'run_status', seq: 2, run: runReport(id, 'router-1') },
+        { ...launched, seq: 3, deviceIds: ['router-2'] },
+        { type: 'run_status', seq: 4, run: runReport(id, 'router-2') },
+      ],
+      Date.now(),
+    );
+
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded']);
+    expect(deliveries.results(id, site().id).map((result) => result.deviceId)).toEqual([
+      'router-1',
+      'router-2',
+    ]);
+  });
+
   it('acknowledges status of unknown jobs', async () => {
     const peer = await connectAgent();
     await peer.next('welcome');
