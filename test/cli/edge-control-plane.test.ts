@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { command as keygen } from '../../src/cli/control-plane/keygen.js';
 import { withDefaultCommand } from '../../src/cli/control-plane/options.js';
@@ -172,7 +173,11 @@ describe('edge-control-plane commands', () => {
     try {
       const code = await serve.main(['--config', config]);
 
+      const reader = new Database(path.join(dir, 'cp.db'), { readonly: true });
+      const sites = reader.prepare('SELECT COUNT(*) AS count FROM sites').get();
+      reader.close();
       expect(code).toBe(1);
+      expect(sites).toEqual({ count: 0 });
       expect(output.join('')).toContain('STORE_LOCKED');
       expect(output.join('')).toContain(path.join(dir, 'cp.db'));
     } finally {
