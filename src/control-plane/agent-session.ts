@@ -289,18 +289,33 @@ export class AgentSession {
     });
     sendCorked(this.socket, () => {
       frames.forEach((frame, index) => {
-        if (outcomes[index] === 'unknown-job') {
-          const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;
-          this.logger.warn(
-            { jobId, seq: frame.seq },
-            'status for a job not delivered to this site',
-          );
-          this.send(errorFrameFor(jobNotOffered(jobId), { inReplyTo: frame.type, seq: frame.seq }));
+        const outcome = outcomes[index];
+        if (outcome === 'unknown-job' || outcome === 'unknown-device') {
+          this.rejectStatus(frame, outcome);
         }
 
         this.send({ type: 'status_ack', seq: frame.seq });
       });
     });
+  }
+
+  /**
+   * Sends an `error` frame for a status event that cannot be recorded. The caller still
+   * acknowledges the event, because it will never be accepted and resending it would block the
+   * agent's outbox.
+   */
+  private rejectStatus(frame: StatusFrame, outcome: 'unknown-job' | 'unknown-device'): void {
+    const reply = { inReplyTo: frame.type, seq: frame.seq };
+    if (frame.type === 'run_status' && outcome === 'unknown-device') {
+      const { jobId, deviceId } = frame.run;
+      this.logger.warn({ jobId, deviceId, seq: frame.seq }, 'run status for a device not launched');
+      this.send(errorFrameFor(deviceNotLaunched(jobId, deviceId), reply));
+      return;
+    }
+
+    const jobId = frame.type === 'run_status' ? frame.run.jobId : frame.jobId;
+    this.logger.warn({ jobId, seq: frame.seq }, 'status for a job not delivered to this site');
+    this.send(errorFrameFor(jobNotOffered(jobId), reply));
   }
 
   /**
@@ -336,4 +351,12 @@ function jobNotOffered(jobId: string): AgentError {
   return new AgentError('JOB_NOT_FOUND', `Job ${jobId} was not offered to this site`, {
     details: { jobId },
   });
+}
+
+function deviceNotLaunched(jobId: string, deviceId: string): AgentError {
+  return new AgentError(
+    'DEVICE_NOT_FOUND',
+    `Job ${jobId} was not launched on device ${deviceId}; report runs only for the devices of job_launched`,
+    { details: { jobId, deviceId } },
+  );
 }

@@ -2,6 +2,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import {
+  type ConfigProblem,
+  expectedTextMap,
+  formatProblem,
+  problemsFromIssues,
+} from '../config/problems.js';
 import { AgentError } from '../errors.js';
 import { isLoopbackHost } from '../protocol/addresses.js';
 
@@ -11,7 +17,7 @@ const siteSchema = z.strictObject({
   id: z.uuid(),
   name: z.string().min(1).max(256),
   /** `sha256:` and the hex SHA-256 of the site's agent token; see `edge-control-plane site-token`. */
-  tokenHash: z.string().regex(SITE_TOKEN_HASH, 'expected "sha256:" and 64 lower-case hex digits'),
+  tokenHash: z.string().regex(SITE_TOKEN_HASH, '"sha256:" and 64 lower-case hex digits'),
 });
 
 const configSchema = z.strictObject({
@@ -59,9 +65,14 @@ export function parseControlPlaneConfig(
   source: string,
   baseDir: string,
 ): ControlPlaneConfig {
-  const parsed = configSchema.safeParse(value);
+  const parsed = configSchema.safeParse(value, { reportInput: true, error: expectedTextMap });
   if (!parsed.success) {
-    throw invalidConfig(parsed.error.issues[0], source);
+    const problems = problemsFromIssues(parsed.error.issues, new Map()).map((problem) =>
+      problem.found === 'nothing'
+        ? { ...problem, found: 'nothing (the setting is missing)' }
+        : problem,
+    );
+    throw invalidConfig(problems, source);
   }
 
   const config = parsed.data;
@@ -77,22 +88,18 @@ export function parseControlPlaneConfig(
   return resolvePaths(config, baseDir);
 }
 
-/** Describes the first schema problem, naming the key path, such as `listen.foo`. */
-function invalidConfig(issue: z.core.$ZodIssue | undefined, source: string): AgentError {
-  if (issue?.code === 'unrecognized_keys') {
-    const field = [...issue.path, issue.keys[0] ?? ''].join('.');
-    return new AgentError(
-      'CONFIG_INVALID',
-      `Configuration ${source} has an unknown key "${field}"; remove it or correct its spelling`,
-      { details: { source, field } },
-    );
-  }
+/**
+ * Creates the CONFIG_INVALID error listing every schema problem, one per line, in the shape of
+ * the agent's configuration errors.
+ */
+function invalidConfig(problems: readonly ConfigProblem[], source: string): AgentError {
+  const lines = problems.map((problem) => `  ${formatProblem(problem)}`);
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
 
-  const field = issue?.path.join('.') ?? '';
   return new AgentError(
     'CONFIG_INVALID',
-    `Configuration ${source} is invalid at "${field}": ${issue?.message ?? 'schema mismatch'}`,
-    { details: { source, field } },
+    `Configuration ${source} has ${count}; fix them and start again:\n${lines.join('\n')}`,
+    { details: { source, field: problems[0]?.path ?? '', problems } },
   );
 }
 

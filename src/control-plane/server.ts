@@ -56,9 +56,12 @@ export class ControlPlane {
 
   private readonly db: Database.Database;
 
+  private readonly logger: Logger;
+
   private constructor(parts: {
     server: Server;
     db: Database.Database;
+    logger: Logger;
     scripts: ScriptRepository;
     deliveries: DeliveryRepository;
     hub: AgentHub;
@@ -66,6 +69,7 @@ export class ControlPlane {
   }) {
     this.server = parts.server;
     this.db = parts.db;
+    this.logger = parts.logger;
     this.scripts = parts.scripts;
     this.deliveries = parts.deliveries;
     this.hub = parts.hub;
@@ -79,6 +83,8 @@ export class ControlPlane {
     const rootLogger = options.logger ?? createSilentLogger();
     const logger = rootLogger.child({ component: 'control-plane' });
 
+    // TLS files are read first, so a wrong path fails before any secret or database is created.
+    const tls = await readTlsFiles(config);
     const signing = await loadOrCreateSigningKey(config.signingKeyFile);
     const jwtSecret = await loadOrCreateJwtSecret(config.jwt.secretFile);
     const db = openControlPlaneDatabase(config.database);
@@ -109,7 +115,7 @@ export class ControlPlane {
       defaultExpiryMs: config.delivery.defaultExpirySeconds * 1000,
     });
 
-    const server = await listen(config, api, hub, logger).catch((error: unknown) => {
+    const server = await listen(config, tls, api, hub, logger).catch((error: unknown) => {
       db.close();
       throw error;
     });
@@ -117,11 +123,12 @@ export class ControlPlane {
     hub.dispatch();
     logger.info({ url: info.url, keyId: info.keyId }, 'control plane listening');
 
-    return new ControlPlane({ server, db, scripts, deliveries, hub, info });
+    return new ControlPlane({ server, db, logger, scripts, deliveries, hub, info });
   }
 
   /** Closes agent connections, the listener and the database. */
   async stop(): Promise<void> {
+    this.logger.info('stopping control plane');
     this.hub.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => {
@@ -131,8 +138,24 @@ export class ControlPlane {
   }
 }
 
+/** Certificate and key of the HTTPS listener, read from `listen.tls`. */
+type TlsFiles = { cert: Buffer; key: Buffer };
+
+async function readTlsFiles(config: ControlPlaneConfig): Promise<TlsFiles | undefined> {
+  const tls = config.listen.tls;
+  if (tls === undefined) {
+    return undefined;
+  }
+
+  return {
+    cert: await readTlsFile(tls.certFile, 'listen.tls.certFile'),
+    key: await readTlsFile(tls.keyFile, 'listen.tls.keyFile'),
+  };
+}
+
 async function listen(
   config: ControlPlaneConfig,
+  tls: TlsFiles | undefined,
   api: ScriptsApi,
   hub: AgentHub,
   logger: Logger,
@@ -155,17 +178,8 @@ async function listen(
     );
   };
 
-  const tls = config.listen.tls;
   const server =
-    tls === undefined
-      ? createHttpServer(onRequest)
-      : createHttpsServer(
-          {
-            cert: await readTlsFile(tls.certFile, 'listen.tls.certFile'),
-            key: await readTlsFile(tls.keyFile, 'listen.tls.keyFile'),
-          },
-          onRequest,
-        );
+    tls === undefined ? createHttpServer(onRequest) : createHttpsServer(tls, onRequest);
   server.on('upgrade', (request, socket, head) => hub.handleUpgrade(request, socket, head));
 
   await new Promise<void>((resolve, reject) => {

@@ -1,14 +1,17 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { command as keygen } from '../../src/cli/control-plane/keygen.js';
 import { withDefaultCommand } from '../../src/cli/control-plane/options.js';
 import { command as serve } from '../../src/cli/control-plane/serve.js';
 import { command as siteToken } from '../../src/cli/control-plane/site-token.js';
 import { command as token } from '../../src/cli/control-plane/token.js';
+import { loadControlPlaneConfig } from '../../src/control-plane/config.js';
 import { verifyApiToken } from '../../src/control-plane/http/auth.js';
 import { hashSiteToken, loadOrCreateJwtSecret } from '../../src/control-plane/secrets.js';
+import { ControlPlane } from '../../src/control-plane/server.js';
 import { parsePublicKey } from '../../src/protocol/signing.js';
 
 let dir: string;
@@ -120,6 +123,19 @@ describe('edge-control-plane commands', () => {
     expect(output.join('')).toContain('USAGE_INVALID');
   });
 
+  it.each([
+    ['an overlong ttl', ['--sub', 'alice', '--ttl', '99999999999999d']],
+    ['a ttl over 366 days', ['--sub', 'alice', '--ttl', '367d']],
+    ['an empty subject', ['--sub', '']],
+  ])('token rejects %s', async (_case, args) => {
+    const config = await writeConfig();
+
+    const code = await token.main([...args, '--scopes', 'script:view', '--config', config]);
+
+    expect(code).toBe(2);
+    expect(output.join('')).toContain('USAGE_INVALID');
+  });
+
   it('serve exits 2 on an unknown key', async () => {
     const config = await writeConfig('listen: { port: 0, foo: 1 }\n');
 
@@ -138,6 +154,35 @@ describe('edge-control-plane commands', () => {
 
     expect(code).toBe(2);
     expect(output.join('')).toContain('CONFIG_INVALID');
+  });
+
+  it('serve creates nothing before TLS fails', async () => {
+    const config = await writeConfig(
+      'listen: { port: 0, tls: { certFile: nope.crt, keyFile: nope.key } }\n',
+    );
+
+    await serve.main(['--config', config]);
+
+    expect(await readdir(dir)).toEqual(['cp.yaml']);
+  });
+
+  it('serve exits 1 on a locked database', async () => {
+    const config = await writeConfig('listen: { port: 0 }\n');
+    const first = await ControlPlane.start({ config: await loadControlPlaneConfig(config) });
+
+    try {
+      const code = await serve.main(['--config', config]);
+
+      const reader = new Database(path.join(dir, 'cp.db'), { readonly: true });
+      const sites = reader.prepare('SELECT COUNT(*) AS count FROM sites').get();
+      reader.close();
+      expect(code).toBe(1);
+      expect(sites).toEqual({ count: 0 });
+      expect(output.join('')).toContain('STORE_LOCKED');
+      expect(output.join('')).toContain(path.join(dir, 'cp.db'));
+    } finally {
+      await first.stop();
+    }
   });
 
   it('site-token prints a token and its hash', async () => {

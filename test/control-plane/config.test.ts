@@ -48,6 +48,27 @@ describe('control plane configuration', () => {
     expect(error?.details.field).toBe('databse');
   });
 
+  it('reports a missing section', () => {
+    const { jwt: _jwt, ...withoutJwt } = MINIMAL;
+    const error = parseError(withoutJwt);
+
+    expect(error?.code).toBe('CONFIG_INVALID');
+    expect(error?.details.problems).toEqual([
+      {
+        path: 'jwt',
+        expected: 'a mapping of keys to values',
+        found: 'nothing (the setting is missing)',
+      },
+    ]);
+  });
+
+  it('reports every unknown key', () => {
+    const error = parseError({ ...MINIMAL, foo: 1, bar: 2, listen: { baz: 3 } });
+    const problems = error?.details.problems as Array<{ path: string }> | undefined;
+
+    expect(problems?.map((problem) => problem.path).sort()).toEqual(['bar', 'foo', 'listen.baz']);
+  });
+
   it('rejects an unknown site key', () => {
     const site = {
       id: '7d3c1d2e-3f4a-4b5c-8d6e-9f0a1b2c3d4e',
@@ -57,7 +78,7 @@ describe('control plane configuration', () => {
     };
     const error = parseError({ ...MINIMAL, sites: [site] });
 
-    expect(error?.details.field).toBe('sites.0.token');
+    expect(error?.details.field).toBe('sites[0].token');
   });
 });
 

@@ -328,6 +328,31 @@ describe('agent hub status recording', () => {
     expect(deliveries.results(id, site().id)[0]?.revision).toBe(3);
   });
 
+  it('keeps runs of an earlier launch', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const { deliveries } = fixture.controlPlane;
+    const launched = { type: 'job_launched', jobId: id, launchedAt: Date.now() } as const;
+
+    const outcomes = deliveries.recordAll(
+      site().id,
+      [
+        { ...launched, seq: 1, deviceIds: ['router-1'] },
+        { type: 'run_status', seq: 2, run: runReport(id, 'router-1') },
+        { ...launched, seq: 3, deviceIds: ['router-2'] },
+        { type: 'run_status', seq: 4, run: runReport(id, 'router-2') },
+      ],
+      Date.now(),
+    );
+
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded', 'recorded']);
+    expect(deliveries.results(id, site().id).map((result) => result.deviceId)).toEqual([
+      'router-1',
+      'router-2',
+    ]);
+  });
+
   it('acknowledges status of unknown jobs', async () => {
     const peer = await connectAgent();
     await peer.next('welcome');
@@ -338,6 +363,50 @@ describe('agent hub status recording', () => {
     const ack = await peer.next('status_ack');
     expect(error.code).toBe('JOB_NOT_FOUND');
     expect(ack.seq).toBe(1);
+  });
+
+  it('rejects runs of unlaunched devices', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const launched = { type: 'job_launched', seq: 1, jobId: id, launchedAt: Date.now() };
+
+    peer.send({ ...launched, deviceIds: ['router-1'] });
+    peer.send({ type: 'run_status', seq: 2, run: runReport(id, 'nonexistent-device') });
+    peer.send({ type: 'run_status', seq: 3, run: runReport(id, 'router-1') });
+
+    const error = await peer.next('error');
+    await peer.next('status_ack', 3);
+    const results = fixture.controlPlane.deliveries.results(id, site().id);
+    expect(error.code).toBe('DEVICE_NOT_FOUND');
+    expect(peer.ofType('status_ack').map((ack) => ack.seq)).toEqual([1, 2, 3]);
+    expect(results.map((result) => result.deviceId)).toEqual(['router-1']);
+    expect(logRecords('run status for a device not launched')[0]?.deviceId).toBe(
+      'nonexistent-device',
+    );
+  });
+
+  it('drops early runs the launch leaves out', async () => {
+    const peer = await connectAgent();
+    await peer.next('welcome');
+    const id = await deliveredScript(peer);
+    const { deliveries } = fixture.controlPlane;
+    const launched = { type: 'job_launched', seq: 3, jobId: id, launchedAt: Date.now() } as const;
+
+    const outcomes = deliveries.recordAll(
+      site().id,
+      [
+        { type: 'run_status', seq: 1, run: runReport(id, 'router-1') },
+        { type: 'run_status', seq: 2, run: runReport(id, 'router-2') },
+        { ...launched, deviceIds: ['router-1'] },
+      ],
+      Date.now(),
+    );
+
+    expect(outcomes).toEqual(['recorded', 'recorded', 'recorded']);
+    expect(deliveries.results(id, site().id).map((result) => result.deviceId)).toEqual([
+      'router-1',
+    ]);
   });
 
   it('records rejection of an offer', async () => {

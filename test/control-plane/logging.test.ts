@@ -48,4 +48,12 @@ describe('control plane log lines', () => {
     expect(components).toHaveLength(1);
     expect(JSON.parse(rejected).component).toBe('agent-hub');
   });
+
+  it('name the component when stopping', async () => {
+    await controlPlane?.stop();
+    controlPlane = undefined;
+
+    const stopping = lines.find((line) => line.includes('stopping control plane')) ?? '{}';
+    expect(JSON.parse(stopping).component).toBe('control-plane');
+  });
 });

@@ -130,15 +130,15 @@ describe('scripts API CRUD', () => {
     expect((again.body as ErrorJson).type).toBe('invalid_request_error');
   });
 
-  it('accepts the latest RFC 3339 expiry', async () => {
-    const created = await createScript({
-      launch_at: '9999-12-31T22:00:00Z',
-      expires_at: '9999-12-31T23:59:59Z',
-    });
+  it.each([
+    ['the latest RFC 3339 expiry', '9999-12-31T22:00:00Z', '9999-12-31T23:59:59Z'],
+    ['lower-case t and z', '9999-12-31t22:00:00z', '9999-12-31t23:59:59z'],
+  ])('accepts %s', async (_case, launchAt, expiresAt) => {
+    const created = await createScript({ launch_at: launchAt, expires_at: expiresAt });
 
-    expect((created as ScriptJson & { expires_at: string }).expires_at).toBe(
-      '9999-12-31T23:59:59.000Z',
-    );
+    const times = created as ScriptJson & { launch_at: string; expires_at: string };
+    expect(times.launch_at).toBe('9999-12-31T22:00:00.000Z');
+    expect(times.expires_at).toBe('9999-12-31T23:59:59.000Z');
   });
 
   it('delete cancels the script', async () => {
@@ -230,6 +230,7 @@ describe('scripts API errors', () => {
       [{ script: '' }, 'script'],
       [{ launch_at: 'tomorrow' }, 'launch_at'],
       [{ launch_at: '9999-12-31T23:59:59Z' }, 'launch_at'],
+      [{ launch_at: '2030-06-30T23:59:60Z' }, 'launch_at'],
       [{ launch_at: '9999-12-31T23:00:00-05:00' }, 'launch_at'],
       [
         { launch_at: '9999-12-31T20:00:00Z', expires_at: '9999-12-31T23:00:00-05:00' },

@@ -36,7 +36,6 @@ async function main(argv: readonly string[]): Promise<number> {
       ].join('\n'),
     );
     await waitForSignal();
-    logger.info('stopping control plane');
     await controlPlane.stop();
     return EXIT.ok;
   } catch (error) {

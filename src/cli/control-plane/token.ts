@@ -11,6 +11,9 @@ import {
   stringOption,
 } from './options.js';
 
+/** Maximum lifetime of a development token, in seconds: 366 days. */
+const MAX_TTL_SECONDS = 366 * 86_400;
+
 const HELP = `Usage: edge-control-plane token --sub NAME --scopes SCOPE[,SCOPE...] [options]
 
 Mints a development JWT (HS256) for the Scripts API and prints it.
@@ -18,8 +21,8 @@ Mints a development JWT (HS256) for the Scripts API and prints it.
 Options:
   --sub NAME       subject of the token, recorded as creator or approver
   --scopes LIST    comma-separated scopes: ${SCOPES.join(', ')}
-  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d; at least 1s
-                   (default 12h)
+  --ttl DURATION   lifetime: seconds, or a number with s, m, h or d; from 1s to
+                   366d (default 12h)
   --config FILE    configuration naming the JWT secret file (default ${DEFAULT_CONFIG_FILE})
 `;
 
@@ -43,6 +46,10 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new AgentError('USAGE_INVALID', 'Both --sub and --scopes are required; see --help');
     }
 
+    if (subject.trim() === '') {
+      throw new AgentError('USAGE_INVALID', '--sub is empty; give the name of the token holder');
+    }
+
     const unknown = scopes.find((scope) => !(SCOPES as readonly string[]).includes(scope));
     if (unknown !== undefined) {
       throw new AgentError(
@@ -56,6 +63,13 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new AgentError(
         'USAGE_INVALID',
         `--ttl ${String(values.ttl)} would mint a token that has already expired; use at least 1s`,
+      );
+    }
+
+    if (ttlSeconds > MAX_TTL_SECONDS) {
+      throw new AgentError(
+        'USAGE_INVALID',
+        `--ttl ${String(values.ttl)} is too long; use at most 366d`,
       );
     }
 

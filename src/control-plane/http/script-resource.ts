@@ -3,7 +3,21 @@ import { AgentError } from '../../errors.js';
 import { LIMITS } from '../../protocol/limits.js';
 import type { ScheduledScript, ScriptDraft } from '../types.js';
 
-const isoDateTime = z.iso.datetime({ offset: true });
+/** Second 60 of an RFC 3339 time, which only a leap second has. */
+const LEAP_SECOND = /T\d{2}:\d{2}:60(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * An RFC 3339 date-time with an offset. RFC 3339 allows a lower-case `t` and `z`, which are
+ * upper-cased before the check. A leap second is rejected because `Date` cannot represent it.
+ */
+const isoDateTime = z
+  .string()
+  .refine((text) => !LEAP_SECOND.test(text), {
+    message: 'a leap second (second 60) is not supported; use second 59 or the next minute',
+    abort: true,
+  })
+  .transform((text) => text.toUpperCase())
+  .pipe(z.iso.datetime({ offset: true }));
 
 /**
  * Range of instants that RFC 3339 can write in UTC, because its years have four digits. An

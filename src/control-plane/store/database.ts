@@ -90,7 +90,12 @@ CREATE TABLE status_events (
 );
 `;
 
-/** Opens (creating when absent) the control plane's SQLite database and applies the schema. */
+/**
+ * Opens (creating when absent) the control plane's SQLite database and applies the schema. The
+ * connection holds an exclusive lock on `<file>.lock` for its whole life, so a second control
+ * plane on the same file fails with STORE_LOCKED instead of offering the same jobs twice.
+ * Audits and tools can still read the database itself.
+ */
 export function openControlPlaneDatabase(file: string): Database.Database {
   let db: Database.Database;
   try {
@@ -102,9 +107,15 @@ export function openControlPlaneDatabase(file: string): Database.Database {
     });
   }
 
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  try {
+    lock(db, file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > SCHEMA_VERSION) {
@@ -124,4 +135,37 @@ export function openControlPlaneDatabase(file: string): Database.Database {
   }
 
   return db;
+}
+
+/**
+ * Attaches `<file>.lock` and takes its exclusive lock with a first write, which SQLite keeps
+ * until the connection closes. An in-memory database needs no lock.
+ */
+function lock(db: Database.Database, file: string): void {
+  if (file === ':memory:') {
+    return;
+  }
+
+  const lockFile = `${file}.lock`;
+  try {
+    // No busy wait: the lock is held for its owner's whole life, so waiting only delays the error.
+    db.pragma('busy_timeout = 0');
+    db.prepare('ATTACH DATABASE ? AS lock').run(lockFile);
+    db.pragma('lock.locking_mode = EXCLUSIVE');
+    db.pragma('lock.user_version = 1');
+  } catch (error) {
+    const code = error instanceof Database.SqliteError ? error.code : '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+      throw new AgentError(
+        'STORE_LOCKED',
+        `Control-plane database ${file} is in use by another process (lock file ${lockFile}), probably a second control plane; stop it or set database to another file`,
+        { cause: error, details: { file, lockFile } },
+      );
+    }
+
+    throw new AgentError('STORE_FAILED', `Cannot lock control-plane database ${file}`, {
+      cause: error,
+      details: { file, lockFile },
+    });
+  }
 }

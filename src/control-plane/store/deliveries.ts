@@ -37,7 +37,7 @@ type ResultRow = {
 };
 
 /** Outcome of recording one status event. */
-export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job';
+export type RecordOutcome = 'recorded' | 'duplicate' | 'unknown-job' | 'unknown-device';
 
 /** A status event from an agent's outbox, as the sequenced frames of protocol v1 carry it. */
 export type StatusEvent = StatusFrame;
@@ -50,6 +50,11 @@ type Burst = {
   now: number;
   /** Whether each job of the burst was offered to the site, by job id. */
   knownJobs: Map<string, boolean>;
+  /**
+   * Devices each job of the burst launched on, by job id; null while the agent has not reported
+   * the launch. Kept current as the burst records `job_launched` events.
+   */
+  launchedDevices: Map<string, ReadonlySet<string> | null>;
 };
 
 /** Deliveries of scripts to sites and the device results agents report. */
@@ -192,9 +197,10 @@ export class DeliveryRepository {
   }
 
   /**
-   * Records a burst of events with two statements per event: the event, then its effect. The
-   * site's outbox id is read once per burst and each job's delivery once per job. The site's
-   * last sequence number is advanced once, to the highest of the burst.
+   * Records a burst of events with two statements per event: the event, then its effect (a
+   * launch takes one more). The site's outbox id is read once per burst, and each job's delivery
+   * and launched devices once per job. The site's last sequence number is advanced once, to the
+   * highest of the burst.
    */
   private recordBurst(
     siteId: string,
@@ -204,7 +210,13 @@ export class DeliveryRepository {
     const site = this.prepare('SELECT outbox_id FROM sites WHERE id = ?').get(siteId) as
       | { outbox_id: string | null }
       | undefined;
-    const burst: Burst = { siteId, outboxId: site?.outbox_id ?? null, now, knownJobs: new Map() };
+    const burst: Burst = {
+      siteId,
+      outboxId: site?.outbox_id ?? null,
+      now,
+      knownJobs: new Map(),
+      launchedDevices: new Map(),
+    };
     let highestSeq = 0;
     const outcomes = events.map((event) => {
       highestSeq = Math.max(highestSeq, event.seq);
@@ -225,6 +237,10 @@ export class DeliveryRepository {
       return 'unknown-job';
     }
 
+    if (event.type === 'run_status' && !this.wasLaunchedOn(burst, jobId, event.run.deviceId)) {
+      return 'unknown-device';
+    }
+
     const inserted = this.prepare(
       `INSERT OR IGNORE INTO status_events (site_id, outbox_id, seq, kind, script_id, device_id,
            revision, received_at)
@@ -243,7 +259,7 @@ export class DeliveryRepository {
       return 'duplicate';
     }
 
-    this.apply(siteId, event, now);
+    this.apply(burst, event);
     return 'recorded';
   }
 
@@ -266,16 +282,62 @@ export class DeliveryRepository {
     return offered;
   }
 
-  private apply(siteId: string, event: StatusEvent, now: number): void {
+  /**
+   * Returns whether the agent launched the job on the device. Before the agent reports the
+   * launch, every device passes: the runs recorded then for devices the launch leaves out are
+   * removed when `job_launched` arrives.
+   */
+  private wasLaunchedOn(burst: Burst, jobId: string, deviceId: string): boolean {
+    const devices = this.launchedDevices(burst, jobId);
+    return devices === null || devices.has(deviceId);
+  }
+
+  /** Returns the devices the job was launched on, null before any launch, cached per burst. */
+  private launchedDevices(burst: Burst, jobId: string): ReadonlySet<string> | null {
+    let devices = burst.launchedDevices.get(jobId);
+    if (devices === undefined) {
+      const row = this.prepare(
+        'SELECT launched_device_ids FROM deliveries WHERE script_id = ? AND site_id = ?',
+      ).get(jobId, burst.siteId) as { launched_device_ids: string | null } | undefined;
+      const ids = row?.launched_device_ids ?? null;
+      devices = ids === null ? null : new Set(JSON.parse(ids) as string[]);
+      burst.launchedDevices.set(jobId, devices);
+    }
+
+    return devices;
+  }
+
+  /**
+   * Records a launch. The launched devices are the union of every launch reported for the job
+   * (a replaced agent store may launch it again), so no recorded run of an earlier launch is
+   * lost. Runs of devices outside the union, recorded before any launch, are removed.
+   */
+  private recordLaunch(burst: Burst, event: Extract<StatusEvent, { type: 'job_launched' }>): void {
+    const devices = new Set([
+      ...(this.launchedDevices(burst, event.jobId) ?? []),
+      ...event.deviceIds,
+    ]);
+    const ids = JSON.stringify([...devices]);
+    this.prepare(
+      `UPDATE deliveries SET state = 'accepted', launched_at = COALESCE(launched_at, ?),
+           launched_device_ids = ?
+         WHERE script_id = ? AND site_id = ?`,
+    ).run(event.launchedAt, ids, event.jobId, burst.siteId);
+    this.prepare(
+      `DELETE FROM device_results WHERE script_id = ? AND site_id = ?
+         AND device_id NOT IN (SELECT value FROM json_each(?))`,
+    ).run(event.jobId, burst.siteId, ids);
+    burst.launchedDevices.set(event.jobId, devices);
+  }
+
+  private apply(burst: Burst, event: StatusEvent): void {
+    const { siteId, now } = burst;
     switch (event.type) {
       case 'job_stored':
         this.markAccepted(event.jobId, siteId, now);
         return;
       case 'job_launched':
-        this.prepare(
-          `UPDATE deliveries SET state = 'accepted', launched_at = ?, launched_device_ids = ?
-             WHERE script_id = ? AND site_id = ?`,
-        ).run(event.launchedAt, JSON.stringify(event.deviceIds), event.jobId, siteId);
+        this.recordLaunch(burst, event);
         return;
       case 'run_status':
         this.upsertResult(siteId, event.run, now);

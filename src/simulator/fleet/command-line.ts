@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 
 import { type TlsMode, TRANSPORTS } from '../../devices/types.js';
@@ -6,7 +7,7 @@ import { AgentError } from '../../errors.js';
 import type { LogLevel } from '../../logging.js';
 import { isSshProfile, SSH_PROFILES } from '../ssh/algorithms.js';
 import { FAULT_DESCRIPTIONS, FAULT_NAMES, parseFaultName } from './faults.js';
-import { readFleetFile } from './fleet-file.js';
+import { parseFleetFile } from './fleet-file.js';
 import {
   DEFAULT_USER,
   DEFAULT_VERSION,
@@ -90,7 +91,7 @@ export async function parseCommandLine(argv: readonly string[]): Promise<Simulat
   if (values.fleet === undefined) {
     fleet.devices = integer(values.devices, '--devices', 1, 65_000) ?? 1;
   } else {
-    const file = await readFleetFile(values.fleet);
+    const file = parseFleetFile(await readText(values.fleet, '--fleet'), values.fleet);
     // Flags given on the command line override the file's defaults, not its devices.
     fleet.defaults = { ...file.defaults, ...defaults };
     fleet.fleet = file.devices;
@@ -137,8 +138,12 @@ async function deviceDefaults(values: Values): Promise<FleetDeviceOptions> {
     'rebootDelayMs',
     integer(values['reboot-delay-ms'], '--reboot-delay-ms', 0, 3_600_000),
   );
-  setIfDefined(defaults, 'passwordFile', values['password-file']);
-  setIfDefined(defaults, 'keyFile', values['key-file']);
+  setIfDefined(
+    defaults,
+    'passwordFile',
+    await readable(values['password-file'], '--password-file'),
+  );
+  setIfDefined(defaults, 'keyFile', await readable(values['key-file'], '--key-file'));
 
   if (values['authorized-keys'] !== undefined) {
     defaults.authorizedKeys = await readText(values['authorized-keys'], '--authorized-keys');
@@ -191,11 +196,35 @@ async function readText(path: string, flag: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new AgentError('SECRET_UNREADABLE', `cannot read ${flag} file ${path}`, {
-      cause: error,
-      details: { path },
-    });
+    throw unreadable(path, flag, error);
   }
+}
+
+/**
+ * Returns `path` once it proves readable, so a wrong file given on the command line is a usage
+ * error before any device starts. The devices read the file later.
+ */
+async function readable(path: string | undefined, flag: string): Promise<string | undefined> {
+  if (path === undefined) {
+    return undefined;
+  }
+
+  try {
+    await access(path, constants.R_OK);
+  } catch (error) {
+    throw unreadable(path, flag, error);
+  }
+
+  return path;
+}
+
+function unreadable(path: string, flag: string, cause: unknown): AgentError {
+  const reason = (cause as NodeJS.ErrnoException).code ?? 'unreadable';
+  return new AgentError(
+    'USAGE_INVALID',
+    `cannot read ${flag} file ${path} (${reason}); check the path and its permissions`,
+    { cause, details: { option: flag, path } },
+  );
 }
 
 function usage(message: string): AgentError {

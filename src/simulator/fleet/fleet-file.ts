@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -54,8 +52,9 @@ const fileSchema = z.union([
 export type FleetFile = { defaults: FleetDeviceOptions; devices: FleetDeviceOptions[] };
 
 /**
- * Reads a fleet file: YAML or JSON (JSON is YAML), either a list of devices or an object with
- * `defaults` and `devices`. Field names are those of FleetDeviceOptions, e.g.
+ * Parses fleet file text: YAML or JSON (JSON is YAML), either a list of devices or an object with
+ * `defaults` and `devices`. `source` names the file in errors. Field names are those of
+ * FleetDeviceOptions, e.g.
  *
  * ```yaml
  * defaults: { version: '7.18.2', tlsMode: anonymous }
@@ -64,21 +63,6 @@ export type FleetFile = { defaults: FleetDeviceOptions; devices: FleetDeviceOpti
  *   - { id: branch-1, version: '6.49.10', strongCrypto: true, latencyMs: 200 }
  * ```
  */
-export async function readFleetFile(path: string): Promise<FleetFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new AgentError('CONFIG_NOT_FOUND', `cannot read fleet file ${path}; check the path`, {
-      cause: error,
-      details: { path },
-    });
-  }
-
-  return parseFleetFile(text, path);
-}
-
-/** Parses fleet file text; `source` names it in errors. */
 export function parseFleetFile(text: string, source: string): FleetFile {
   let data: unknown;
   try {

@@ -187,6 +187,25 @@ describe('runSimulator', () => {
   });
 });
 
+describe('routeros-sim file options', () => {
+  it.each(['--fleet', '--password-file', '--key-file', '--authorized-keys'])(
+    '%s with a missing file is usage',
+    async (option) => {
+      const missing = join(tmpdir(), `routeros-sim-missing-${process.pid}`);
+
+      const code = await codeOf(() => parseCommandLine([option, missing]));
+      const exit = await runSimulator(
+        [option, missing, '--log-level', 'silent'],
+        { stdout: new PassThrough(), stderr: new PassThrough() },
+        new AbortController().signal,
+      );
+
+      expect(code).toBe('USAGE_INVALID');
+      expect(exit).toBe(2);
+    },
+  );
+});
+
 function probe(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
