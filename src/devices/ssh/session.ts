@@ -40,6 +40,9 @@ const FACTS_SCRIPT = [
  */
 export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
 
+/** Kind of exec request: the facts script read at login, or a script of a run. */
+type ExecStep = 'facts' | 'script';
+
 /** Result of an exec: its decoded output and, when it did not end by itself, the reason. */
 type ExecOutcome = { output: string; failure?: AgentError };
 
@@ -51,7 +54,12 @@ export const openSshSession: OpenSession = async (device, context) => {
   try {
     await session.identify();
   } catch (error) {
-    await session.close();
+    if (context.signal?.aborted === true) {
+      session.destroy();
+    } else {
+      await session.close();
+    }
+
     throw failedAfterLogin(error);
   }
 
@@ -100,9 +108,12 @@ class SshSession implements DeviceSession {
   }
 
   async identify(): Promise<void> {
-    const outcome = await this.exec(encodeText(FACTS_SCRIPT, this.device.codePage), {
-      timeoutMs: this.context.commandTimeoutMs,
-    });
+    const { commandTimeoutMs, signal } = this.context;
+    const outcome = await this.exec(
+      encodeText(FACTS_SCRIPT, this.device.codePage),
+      { timeoutMs: commandTimeoutMs, ...(signal === undefined ? {} : { signal }) },
+      'facts',
+    );
     if (outcome.failure !== undefined) {
       throw outcome.failure;
     }
@@ -132,7 +143,7 @@ class SshSession implements DeviceSession {
     }
 
     this.logger.debug({ bytes: command.length }, 'SSH run started');
-    const outcome = await this.exec(command, options);
+    const outcome = await this.exec(command, options, 'script');
     if (outcome.failure !== undefined) {
       return failedResult(toRunError(outcome.failure), times(), outcome.output);
     }
@@ -141,7 +152,7 @@ class SshSession implements DeviceSession {
   }
 
   async exportConfig(options: RunOptions): Promise<string> {
-    const outcome = await this.exec(Buffer.from('/export'), options);
+    const outcome = await this.exec(Buffer.from('/export'), options, 'script');
     if (outcome.failure !== undefined) {
       throw outcome.failure;
     }
@@ -155,6 +166,12 @@ class SshSession implements DeviceSession {
     }
 
     return outcome.output;
+  }
+
+  /** Drops the connection without the SSH goodbye, for a session given up on after an abort. */
+  destroy(): void {
+    this.closed = true;
+    this.client.destroy();
   }
 
   close(): Promise<void> {
@@ -180,9 +197,10 @@ class SshSession implements DeviceSession {
   /**
    * Runs one exec request and collects stdout and then stderr. Resolves, never rejects: a
    * timeout, an abort or a lost connection closes the channel and comes back as `failure`,
-   * with the output received until then.
+   * with the output received until then. `step` names what timed out: the facts read, bound
+   * by the command timeout, or a script, bound by the run's time limit.
    */
-  private exec(command: Buffer, options: RunOptions): Promise<ExecOutcome> {
+  private exec(command: Buffer, options: RunOptions, step: ExecStep): Promise<ExecOutcome> {
     const { clock } = this.context;
     const { signal } = options;
 
@@ -206,11 +224,10 @@ class SshSession implements DeviceSession {
         resolve(failure === undefined ? { output } : { output, failure });
       };
 
-      const onAbort = (): void =>
-        finish(cancelledError(signal, `the run on device ${this.device.id}`));
+      const onAbort = (): void => finish(cancelledError(signal, this.stepName(step)));
       const onClientClose = (): void => finish(this.connectionLost());
       const timer = clock.setTimeout(
-        () => finish(this.timedOut(options.timeoutMs)),
+        () => finish(this.timedOut(step, options.timeoutMs)),
         options.timeoutMs,
       );
       if (signal?.aborted === true) {
@@ -278,12 +295,20 @@ class SshSession implements DeviceSession {
     );
   }
 
-  private timedOut(timeoutMs: number): AgentError {
-    return new AgentError(
-      'TIMEOUT',
-      `the run on device ${this.device.id} did not finish within ${timeoutMs} ms; its SSH channel was closed to stop it`,
-      { details: { deviceId: this.device.id, timeoutMs } },
-    );
+  private stepName(step: ExecStep): string {
+    return step === 'facts'
+      ? `reading the facts of device ${this.device.id}`
+      : `the run on device ${this.device.id}`;
+  }
+
+  private timedOut(step: ExecStep, timeoutMs: number): AgentError {
+    const limit =
+      step === 'facts'
+        ? `the command timeout of ${timeoutMs} ms (runs.commandTimeoutMs); the script was not sent`
+        : `its time limit of ${timeoutMs} ms; its SSH channel was closed to stop it`;
+    return new AgentError('TIMEOUT', `${this.stepName(step)} did not finish within ${limit}`, {
+      details: { deviceId: this.device.id, timeoutMs, step },
+    });
   }
 }
 
