@@ -54,6 +54,19 @@ afterEach(async () => {
 });
 
 describe('loadConfig', () => {
+  it.each([
+    'ws://127.0.0.1:1/agent/v1',
+    'ws://127.8.9.10/agent/v1',
+    'ws://[::1]:1/agent/v1',
+    'ws://localhost:1/agent/v1',
+  ])('accepts plain %s without allowInsecure', async (url) => {
+    await directory.write(edited((config) => Object.assign(config.controlPlane, { url })));
+
+    const config = await loadConfig(directory.file, { env: {}, cwd: directory.dir });
+
+    expect(config.controlPlane.url).toBe(url);
+  });
+
   it('applies defaults to minimal file', async () => {
     await directory.write(minimalConfig());
 
@@ -299,9 +312,9 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['controlPlane.url'],
   },
   {
-    name: 'plain ws without allowInsecure',
+    name: 'plain ws to a remote host',
     change: (config) => {
-      config.controlPlane.url = 'ws://127.0.0.1/agent';
+      config.controlPlane.url = 'ws://192.0.2.10/agent';
     },
     paths: ['controlPlane.url'],
   },
