@@ -33,12 +33,22 @@ const FACTS_SCRIPT = [
 ].join('\r\n');
 
 /**
- * Largest script sent as one exec request, in bytes. The request must fit one SSH packet, and
- * RFC 4253 only guarantees packets with 32768 bytes of payload; ssh2-based servers reject
- * anything larger and close the connection.
+ * Largest exec request command, in bytes: the script and the end marker line together. The
+ * request must fit one SSH packet, and RFC 4253 only guarantees packets with 32768 bytes of
+ * payload; ssh2-based servers reject anything larger and close the connection.
  * NOTE: RouterOS's own limit is not documented; OpenSSH accepts up to 256 KiB.
  */
 export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
+
+/** Hex digits of the random part of the end marker, from 6 random bytes. */
+const MARKER_ID_LENGTH = 12;
+
+/**
+ * Largest script a user may run over SSH, in bytes of its code page: 32,472, which is
+ * `MAX_EXEC_SCRIPT_BYTES` less the 40-byte end marker line appended to every script.
+ */
+export const MAX_SSH_SCRIPT_BYTES =
+  MAX_EXEC_SCRIPT_BYTES - endMarkerLine(markerOf('0'.repeat(MARKER_ID_LENGTH))).length;
 
 /** Kind of exec request: the facts script read at login, or a script of a run. */
 type ExecStep = 'facts' | 'script';
@@ -132,15 +142,12 @@ class SshSession implements DeviceSession {
       return failedResult(toRunError(error), times());
     }
 
-    const marker = `edge-agent-end-${randomBytes(6).toString('hex')}`;
-    const markerLine = endMarkerLine(marker);
-    const command = Buffer.concat([encoded, markerLine]);
-    if (command.length > MAX_EXEC_SCRIPT_BYTES) {
-      return failedResult(
-        this.tooLong(encoded.length, MAX_EXEC_SCRIPT_BYTES - markerLine.length),
-        times(),
-      );
+    if (encoded.length > MAX_SSH_SCRIPT_BYTES) {
+      return failedResult(this.tooLong(encoded.length), times());
     }
+
+    const marker = markerOf(randomBytes(MARKER_ID_LENGTH / 2).toString('hex'));
+    const command = Buffer.concat([encoded, endMarkerLine(marker)]);
 
     this.logger.debug({ bytes: command.length }, 'SSH run started');
     const outcome = await this.exec(command, options, 'script');
@@ -271,11 +278,11 @@ class SshSession implements DeviceSession {
     }
   }
 
-  /** Builds the error of a script of `bytes`, more than the `maxBytes` left beside the marker line. */
-  private tooLong(bytes: number, maxBytes: number): RunError {
+  /** Builds the error of a script of `bytes`, more than `MAX_SSH_SCRIPT_BYTES`. */
+  private tooLong(bytes: number): RunError {
     return {
       code: 'UNSUPPORTED',
-      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${maxBytes} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_SSH_SCRIPT_BYTES} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
     };
   }
 
@@ -320,6 +327,11 @@ class SshSession implements DeviceSession {
  */
 function endMarkerLine(marker: string): Buffer {
   return Buffer.from(`\r\n\r\n:put "${marker}"\r\n`, 'latin1');
+}
+
+/** Builds the marker text around a random id of `MARKER_ID_LENGTH` hex digits. */
+function markerOf(id: string): string {
+  return `edge-agent-end-${id}`;
 }
 
 /**
