@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 
 import iconv from 'iconv-lite';
 import { z } from 'zod';
@@ -19,6 +20,10 @@ const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 const SHA256_HEX_PATTERN = /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
 
 const SSH_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_`, not starting with `-`. */
+const DNS_NAME_PATTERN =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -111,7 +116,11 @@ export const deviceSchema = z.strictObject({
   id: z
     .string({ error: 'a device id' })
     .regex(DEVICE_ID_PATTERN, { error: 'a device id of letters, digits, ".", "_" or "-"' }),
-  host: z.string({ error: 'a host name or address' }).min(1, { error: 'a host name or address' }),
+  host: z
+    .string({ error: 'a host name or address' })
+    .refine((host) => isIP(host) !== 0 || DNS_NAME_PATTERN.test(host), {
+      error: 'an IP address or a DNS name, without scheme, port or path',
+    }),
   ...z.strictObject(deviceFields).partial().shape,
 });
 

@@ -54,6 +54,19 @@ afterEach(async () => {
 });
 
 describe('loadConfig', () => {
+  it.each(['192.0.2.1', '2001:db8::1', 'router-1.example.net', 'r1'])(
+    'accepts device host %s',
+    async (host) => {
+      await directory.write(
+        edited((config) => Object.assign(config, { devices: [{ id: 'r1', host }] })),
+      );
+
+      const config = await loadConfig(directory.file, { env: {}, cwd: directory.dir });
+
+      expect(config.devices[0]?.host).toBe(host);
+    },
+  );
+
   it.each([
     'ws://127.0.0.1:1/agent/v1',
     'ws://127.8.9.10/agent/v1',
@@ -469,6 +482,13 @@ const BAD_CONFIGS: BadConfigCase[] = [
       config.devices = [{ id: 'core 1', host: '127.0.0.1' }];
     },
     paths: ['devices[0].id'],
+  },
+  {
+    name: 'device host with scheme and path',
+    change: (config) => {
+      config.devices = [{ id: 'r1', host: 'http://x/' }];
+    },
+    paths: ['devices[0].host'],
   },
   {
     name: 'device without host',
