@@ -25,6 +25,9 @@ const SSH_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 const DNS_NAME_PATTERN =
   /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
+/** Largest `runs.outputCapBytes`: 64 MiB, so that no setting lets one run's output fill memory. */
+export const MAX_OUTPUT_CAP_BYTES = 64 * 1024 * 1024;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const port = z.int({ error: 'a TCP port from 1 to 65535' }).min(1).max(65535);
@@ -150,9 +153,10 @@ const runsSchema = z
     connectTimeoutMs: duration(1, MAX_DURATION_MS.connect),
     commandTimeoutMs: duration(1, MAX_DURATION_MS.run),
     runTimeoutMs: duration(1, MAX_DURATION_MS.run),
-    outputCapBytes: z.int({ error: 'a whole number of bytes' }).min(1024, {
-      error: 'a number of bytes of 1024 or more',
-    }),
+    outputCapBytes: z
+      .int({ error: 'a whole number of bytes' })
+      .min(1024, { error: 'a number of bytes of 1024 or more' })
+      .max(MAX_OUTPUT_CAP_BYTES, { error: `at most ${MAX_OUTPUT_CAP_BYTES} bytes (64 MiB)` }),
     shutdownDrainMs: duration(0, MAX_DURATION_MS.drain),
   })
   .partial();

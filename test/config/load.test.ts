@@ -491,6 +491,13 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['devices[0].host'],
   },
   {
+    name: 'output cap past 64 MiB',
+    change: (config) => {
+      config.runs = { outputCapBytes: Number.MAX_SAFE_INTEGER };
+    },
+    paths: ['runs.outputCapBytes'],
+  },
+  {
     name: 'device without host',
     change: (config) => {
       config.devices = [{ id: 'r1' }];
