@@ -1,9 +1,9 @@
 // The container's HEALTHCHECK: requests the agent's /livez and exits 0 on a 2xx status, 1
 // otherwise. It is plain JavaScript because the image has node but neither curl nor wget.
 //
-// The address comes from EDGE_AGENT_STATUS_LISTEN like the agent's own (`host:port`,
-// `[ipv6]:port` or a bare port), default 127.0.0.1:9181. An unspecified listen address
-// (0.0.0.0, ::) is requested on loopback.
+// The address comes from EDGE_AGENT_STATUS_LISTEN, default 127.0.0.1:9181. The agent takes
+// `host:port` or `[ipv6]:port` there; this check also takes a bare port, on 127.0.0.1, although
+// the agent rejects one. An unspecified listen address (0.0.0.0, ::) is requested on loopback.
 
 const DEFAULT_LISTEN = '127.0.0.1:9181';
 const TIMEOUT_MS = 4000;

@@ -47,7 +47,9 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
-    serializers: { err: pino.stdSerializers.err },
+    // The error's own message once, and its cause chain nested under `err.cause`, rather than
+    // the default serializer's one message that repeats every cause's text after it.
+    serializers: { err: pino.stdSerializers.errWithCause },
     base: { pid: process.pid },
   };
 

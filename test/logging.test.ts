@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
+import { AgentError } from '../src/errors.js';
 import { createLogger } from '../src/logging.js';
 
 function captureLines(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
@@ -52,5 +53,19 @@ describe('createLogger', () => {
     const [line] = capture.lines();
     expect(line?.msg).toBe('run failed');
     expect((line?.err as { message?: string } | undefined)?.message).toBe('boom');
+  });
+
+  it('keeps the cause beside the message', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+    const cause = new AgentError('SECRET_UNREADABLE', 'secret file a is empty');
+    const error = new AgentError('SECRET_UNREADABLE', '1 secret(s) cannot be used', { cause });
+
+    logger.warn({ err: error }, 'some device secrets cannot be used');
+
+    const [line] = capture.lines();
+    const err = line?.err as { message?: string; cause?: { code?: string } } | undefined;
+    expect(err?.message).toBe(error.message);
+    expect(err?.cause?.code).toBe('SECRET_UNREADABLE');
   });
 });

@@ -72,14 +72,23 @@ function checkControlPlane(controlPlane: unknown, context: CheckContext): void {
   }
 
   const url = controlPlane.url;
-  if (typeof url === 'string' && url.startsWith('ws://') && controlPlane.allowInsecure !== true) {
+  if (typeof url === 'string' && isRemotePlainUrl(url) && controlPlane.allowInsecure !== true) {
     report(
       context,
       [...path, 'url'],
-      'a wss:// URL, or allowInsecure: true to send the token in clear text',
+      'a wss:// URL, ws:// to a loopback host, or allowInsecure: true to send the token in clear text',
       describeValue(url),
     );
   }
+}
+
+/** Reports whether `url` is plain `ws://` to a host other than loopback. */
+function isRemotePlainUrl(url: string): boolean {
+  if (!url.startsWith('ws://')) {
+    return false;
+  }
+
+  return !URL.canParse(url) || !isLoopbackHost(new URL(url).hostname);
 }
 
 /** Reports a status endpoint on an address other than loopback that has no token. */

@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto';
+import { isIP } from 'node:net';
 
 import iconv from 'iconv-lite';
 import { z } from 'zod';
@@ -19,6 +20,13 @@ const CREDENTIAL_NAME_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
 const SHA256_HEX_PATTERN = /^(?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f]{64}$/;
 
 const SSH_FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+
+/** A DNS name: dot-separated labels of letters, digits, `-` and `_`, not starting with `-`. */
+const DNS_NAME_PATTERN =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** Largest `runs.outputCapBytes`: 64 MiB, so that no setting lets one run's output fill memory. */
+export const MAX_OUTPUT_CAP_BYTES = 64 * 1024 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -111,7 +119,11 @@ export const deviceSchema = z.strictObject({
   id: z
     .string({ error: 'a device id' })
     .regex(DEVICE_ID_PATTERN, { error: 'a device id of letters, digits, ".", "_" or "-"' }),
-  host: z.string({ error: 'a host name or address' }).min(1, { error: 'a host name or address' }),
+  host: z
+    .string({ error: 'a host name or address' })
+    .refine((host) => isIP(host) !== 0 || DNS_NAME_PATTERN.test(host), {
+      error: 'an IP address or a DNS name, without scheme, port or path',
+    }),
   ...z.strictObject(deviceFields).partial().shape,
 });
 
@@ -141,9 +153,10 @@ const runsSchema = z
     connectTimeoutMs: duration(1, MAX_DURATION_MS.connect),
     commandTimeoutMs: duration(1, MAX_DURATION_MS.run),
     runTimeoutMs: duration(1, MAX_DURATION_MS.run),
-    outputCapBytes: z.int({ error: 'a whole number of bytes' }).min(1024, {
-      error: 'a number of bytes of 1024 or more',
-    }),
+    outputCapBytes: z
+      .int({ error: 'a whole number of bytes' })
+      .min(1024, { error: 'a number of bytes of 1024 or more' })
+      .max(MAX_OUTPUT_CAP_BYTES, { error: `at most ${MAX_OUTPUT_CAP_BYTES} bytes (64 MiB)` }),
     shutdownDrainMs: duration(0, MAX_DURATION_MS.drain),
   })
   .partial();

@@ -17,7 +17,7 @@ export type AgentConfig = {
 };
 
 export type ControlPlaneConfig = {
-  /** `wss://` URL of the agent hub; `ws://` only with `allowInsecure`. */
+  /** `wss://` URL of the agent hub; `ws://` only to a loopback host or with `allowInsecure`. */
   url: string;
   /** File that contains the site token. */
   tokenFile: string;
@@ -27,7 +27,7 @@ export type ControlPlaneConfig = {
   caFile?: string;
   /** Expected SHA-256 fingerprint of the control plane's certificate, lower-case hex. */
   fingerprint?: string;
-  /** Allows `ws://` URLs. For tests and labs only: the token then travels in clear text. */
+  /** Allows `ws://` to any host. For tests and labs only: the token then travels in clear text. */
   allowInsecure: boolean;
 };
 

@@ -11,7 +11,7 @@ import type { StatusServer } from '../status/server.js';
 import type { ConfigState } from '../status/view.js';
 import type { Store } from '../store/store.js';
 import type { UplinkClient } from '../uplink/client.js';
-import { checkStartupRules } from './startup-rules.js';
+import { checkCaFile, checkStartupRules } from './startup-rules.js';
 
 /** The parts of a started agent, which `stopAgentParts` takes apart in order. */
 export type AgentParts = {
@@ -77,6 +77,8 @@ export async function readStartupSecrets(
 ): Promise<StartupSecrets> {
   try {
     const signingKey = checkStartupRules(config);
+    await checkCaFile(config);
+
     const siteToken = await readSecretText(config.controlPlane.tokenFile, 'controlPlane');
     const statusToken =
       config.status.tokenFile === undefined

@@ -4,6 +4,7 @@ import type { AgentConfig } from '../config/types.js';
 import { AgentError } from '../errors.js';
 import { keyIdOf, type VerificationKey } from '../protocol/signing.js';
 import { checkStatusExposure } from '../status/auth.js';
+import { readCaBundle } from '../uplink/tls.js';
 
 /**
  * Checks the rules a valid configuration must also meet before the agent runs, and returns the
@@ -32,4 +33,14 @@ function pinnedSigningKey(config: AgentConfig): VerificationKey {
   }
 
   return { keyId, key };
+}
+
+/**
+ * Reads the control plane's CA bundle when the configuration names one, so that a missing or
+ * malformed file is a configuration error. Throws CONFIG_INVALID.
+ */
+export async function checkCaFile(config: AgentConfig): Promise<void> {
+  if (config.controlPlane.caFile !== undefined) {
+    await readCaBundle(config.controlPlane.caFile);
+  }
 }

@@ -144,7 +144,10 @@ export type SessionContext = {
   connectTimeoutMs: number;
   /** Upper bound on any single command other than the script run itself. */
   commandTimeoutMs: number;
-  /** Aborting closes the connection attempt with `CANCELLED`. */
+  /**
+   * Aborting stops connecting, logging in or reading the device facts, closes the connection
+   * at once and rejects with `CANCELLED`.
+   */
   signal?: AbortSignal;
 };
 

@@ -11,6 +11,8 @@ type ActiveRun = {
   controller: AbortController;
   /** Set once, by the first abort; decides the state of a run that did not succeed. */
   abortReason?: AbortReason;
+  /** Set once the script is handed to the device session; never reset. */
+  scriptSent: boolean;
 };
 
 /** Result of `ActiveRuns.execute`, available once the run's outcome is known. */
@@ -53,7 +55,11 @@ export class ActiveRuns {
   /** Runs a ticket whose run the store has marked `running`, and returns its outcome. */
   async execute(ticket: Ticket, device: DeviceConfig, logger: Logger): Promise<ExecutedRun> {
     const { clock } = this.options;
-    const run: ActiveRun = { jobId: ticket.job.id, controller: new AbortController() };
+    const run: ActiveRun = {
+      jobId: ticket.job.id,
+      controller: new AbortController(),
+      scriptSent: false,
+    };
     const timeoutMs = ticket.job.limits.runTimeoutMs ?? this.options.runTimeoutMs;
     const deadlineAt = clock.now() + timeoutMs;
     const timer = clock.setTimeout(() => abort(run, 'timeout'), timeoutMs);
@@ -61,12 +67,21 @@ export class ActiveRuns {
 
     try {
       const work = executeRun(
-        { job: ticket.job, device, signal: run.controller.signal, deadlineAt, logger },
+        {
+          job: ticket.job,
+          device,
+          signal: run.controller.signal,
+          deadlineAt,
+          logger,
+          onScriptSent: () => {
+            run.scriptSent = true;
+          },
+        },
         this.options.environment,
       );
       const outcome = await this.settleOrAbandon(work, run, logger);
       const released = work.then(() => undefined);
-      return { outcome: settleOutcome(outcome, run.abortReason), released };
+      return { outcome: settleOutcome(outcome, run.abortReason, run.scriptSent), released };
     } finally {
       clock.clearTimeout(timer);
       this.runs.delete(ticket.key);
@@ -104,7 +119,7 @@ export class ActiveRuns {
           logger.error(
             'the device session ignored the abort; recording the run and keeping the device reserved',
           );
-          resolve(outcomeFromAbort(run.abortReason ?? 'cancel', clock.now()));
+          resolve(outcomeFromAbort(run.abortReason ?? 'cancel', run.scriptSent, clock.now()));
         }, this.options.abandonAfterMs);
       };
       run.controller.signal.addEventListener('abort', onAbort, { once: true });

@@ -35,6 +35,8 @@ export type RunAttempt = {
   /** Milliseconds since the epoch by which the whole run must end. */
   deadlineAt: number;
   logger: Logger;
+  /** Called just before the script is handed to the device session. */
+  onScriptSent: () => void;
 };
 
 /**
@@ -69,6 +71,7 @@ export async function executeRun(
     }
 
     attempt.logger.debug({ script: attempt.job.script }, 'script sent');
+    attempt.onScriptSent();
     const result = await session.run(attempt.job.script, {
       timeoutMs: remainingMs(attempt, clock),
       signal: attempt.signal,

@@ -6,6 +6,16 @@ import { capOutput } from './output-cap.js';
 /** Why the runner aborted a run: its time limit, a cancellation or the agent stopping. */
 export type AbortReason = 'timeout' | 'cancel' | 'shutdown';
 
+/**
+ * The reason each abort reason gives a run that was aborted before its script was sent, while
+ * connecting, logging in, reading the device facts or taking the backup.
+ */
+const BEFORE_SCRIPT_MESSAGES: Readonly<Record<AbortReason, string>> = {
+  timeout: 'the run exceeded its time limit before the script was sent; the script did not run',
+  cancel: 'the job was cancelled before the script was sent; the script did not run',
+  shutdown: 'the agent stopped before the script was sent; the script did not run',
+};
+
 /** The final state and reason each abort reason gives a run that had not finished by itself. */
 const ABORT_OUTCOMES: Readonly<Record<AbortReason, Omit<RunOutcome, 'finishedAt'>>> = {
   timeout: {
@@ -88,9 +98,21 @@ export function outcomeFromError(error: unknown, finishedAt: number): RunOutcome
   };
 }
 
-/** Returns the outcome of a run the runner aborted before it finished by itself. */
-export function outcomeFromAbort(reason: AbortReason, finishedAt: number): RunOutcome {
-  return { ...ABORT_OUTCOMES[reason], finishedAt };
+/**
+ * Returns the outcome of a run the runner aborted before it finished by itself. `scriptSent`
+ * is true once the script may have started on the device.
+ */
+export function outcomeFromAbort(
+  reason: AbortReason,
+  scriptSent: boolean,
+  finishedAt: number,
+): RunOutcome {
+  const outcome = { ...ABORT_OUTCOMES[reason], finishedAt };
+  if (!scriptSent) {
+    outcome.reasonMessage = BEFORE_SCRIPT_MESSAGES[reason];
+  }
+
+  return outcome;
 }
 
 /**
@@ -101,11 +123,12 @@ export function outcomeFromAbort(reason: AbortReason, finishedAt: number): RunOu
 export function settleOutcome(
   outcome: RunOutcome,
   abortReason: AbortReason | undefined,
+  scriptSent: boolean,
 ): RunOutcome {
   if (abortReason === undefined || outcome.state === 'succeeded') {
     return outcome;
   }
 
-  const aborted = outcomeFromAbort(abortReason, outcome.finishedAt);
+  const aborted = outcomeFromAbort(abortReason, scriptSent, outcome.finishedAt);
   return { ...outcome, ...aborted };
 }

@@ -110,7 +110,7 @@ export class StatusServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const startedAt = performance.now();
-    const url = new URL(request.url ?? '/', 'http://status.invalid');
+    const url = requestUrl(request.url);
     const reply = await this.route(request, url);
 
     const headers: Record<string, string | string[]> = {
@@ -189,4 +189,15 @@ export class StatusServer {
       return errorReply(500, code, 'the agent could not read its state; see its log');
     }
   }
+}
+
+/**
+ * Parses a request target as a path on this server. Resolving it against a base would read
+ * `//status` as the host `status` with the path `/`, and so serve the page; appended to an
+ * origin it keeps its empty segment and matches no route. A target that is not a path, such
+ * as an absolute URL, becomes one percent-encoded segment, which matches no route either.
+ */
+function requestUrl(target = '/'): URL {
+  const path = target.startsWith('/') ? target : `/${encodeURIComponent(target)}`;
+  return new URL(`http://status.invalid${path}`);
 }

@@ -1,8 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientOptions } from 'ws';
-import { AgentError } from '../errors.js';
+import { AgentError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../protocol/addresses.js';
 
 export type UplinkTlsOptions = {
@@ -63,16 +64,50 @@ export async function tlsClientOptions(options: UplinkTlsOptions): Promise<Clien
   }
 
   if (options.caFile !== undefined) {
-    try {
-      return { ca: [await readFile(options.caFile)] };
-    } catch (error) {
-      throw new AgentError('CONFIG_INVALID', `Cannot read CA file ${options.caFile}`, {
-        cause: error,
-      });
-    }
+    return { ca: [await readCaBundle(options.caFile)] };
   }
 
   return {};
+}
+
+/** Matches each PEM certificate block of a CA bundle. */
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/**
+ * Reads a CA bundle and checks that it contains at least one PEM certificate and that each one
+ * parses. Throws CONFIG_INVALID naming the file, at start and in `check-config`, so that a bad
+ * file stops the agent with the configuration exit code instead of failing every connect.
+ */
+export async function readCaBundle(file: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    throw caFileInvalid(file, `cannot be read (${errorMessage(error)})`, error);
+  }
+
+  const blocks = bytes.toString('latin1').match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    throw caFileInvalid(file, 'contains no PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw caFileInvalid(file, `has an invalid certificate at position ${index + 1}`, error);
+    }
+  }
+
+  return bytes;
+}
+
+function caFileInvalid(file: string, problem: string, cause?: unknown): AgentError {
+  return new AgentError(
+    'CONFIG_INVALID',
+    `controlPlane.caFile ${file} ${problem}; point it at the PEM file of the CA that issued the control plane's certificate`,
+    { cause, details: { path: 'controlPlane.caFile', file } },
+  );
 }
 
 function finishAfterPinCheck(request: ClientRequest, expected: string): void {

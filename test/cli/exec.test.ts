@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Fleet, startFleet } from '../../src/simulator/fleet/fleet.js';
 import type { FleetDevice } from '../../src/simulator/fleet/fleet-device.js';
-import { runEdgeAgent } from '../support/cli.js';
+import { runEdgeAgent, startEdgeAgent } from '../support/cli.js';
 import { makeConfigDirectory, minimalConfig } from '../support/config-files.js';
 import { closedPort } from '../support/ports.js';
 
@@ -225,6 +227,63 @@ describe('edge-agent exec --timeout-ms', () => {
       expect(Date.now() - startedAt).toBeLessThan(BOUNDED_MS);
     } finally {
       await directory.remove();
+    }
+  });
+});
+
+/**
+ * Forwards one port to `targetPort` and resolves `connected` on the first connection, which marks
+ * the moment the child reached the device.
+ */
+async function watchedForward(targetPort: number) {
+  let onConnection = (): void => undefined;
+  const connected = new Promise<void>((resolve) => {
+    onConnection = resolve;
+  });
+  const server: Server = createServer((socket) => {
+    onConnection();
+    const upstream = connect(targetPort, '127.0.0.1');
+    socket.pipe(upstream).pipe(socket);
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as AddressInfo).port, connected, server };
+}
+
+describe('edge-agent exec on a signal', () => {
+  /** Upper bound between the signal and the exit; the command timeout is 30 s. */
+  const PROMPT_EXIT_MS = 5000;
+
+  const CASES = [
+    ['api', 'SIGINT'],
+    ['ssh', 'SIGTERM'],
+  ] as const;
+
+  it.each(CASES)('stops a hung %s run on %s', async (transport, signal) => {
+    const target = transport === 'api' ? hungRouter.ports.api : hungRouter.ports.ssh;
+    const forward = await watchedForward(target);
+    const credentials =
+      transport === 'api'
+        ? ['--password-file', hungRouter.toDeviceConfig().passwordFile ?? '']
+        : ['--key-file', keyFile];
+    try {
+      const args = hostArgs(hungRouter, transport, [...credentials, '--json']);
+      args[args.indexOf('--port') + 1] = String(forward.port);
+      const { child, ended } = startEdgeAgent([...args, '--file', scriptFile]);
+      await forward.connected;
+      // Login takes a few milliseconds on loopback; the device facts read then hangs.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const signalledAt = Date.now();
+      child.kill(signal);
+      const result = await ended;
+
+      expect(Date.now() - signalledAt).toBeLessThan(PROMPT_EXIT_MS);
+      expect(result.code).toBe(1);
+      expect(JSON.parse(result.stdout).error.code).toBe('CANCELLED');
+    } finally {
+      forward.server.close();
     }
   });
 });

@@ -54,6 +54,32 @@ afterEach(async () => {
 });
 
 describe('loadConfig', () => {
+  it.each(['192.0.2.1', '2001:db8::1', 'router-1.example.net', 'r1'])(
+    'accepts device host %s',
+    async (host) => {
+      await directory.write(
+        edited((config) => Object.assign(config, { devices: [{ id: 'r1', host }] })),
+      );
+
+      const config = await loadConfig(directory.file, { env: {}, cwd: directory.dir });
+
+      expect(config.devices[0]?.host).toBe(host);
+    },
+  );
+
+  it.each([
+    'ws://127.0.0.1:1/agent/v1',
+    'ws://127.8.9.10/agent/v1',
+    'ws://[::1]:1/agent/v1',
+    'ws://localhost:1/agent/v1',
+  ])('accepts plain %s without allowInsecure', async (url) => {
+    await directory.write(edited((config) => Object.assign(config.controlPlane, { url })));
+
+    const config = await loadConfig(directory.file, { env: {}, cwd: directory.dir });
+
+    expect(config.controlPlane.url).toBe(url);
+  });
+
   it('applies defaults to minimal file', async () => {
     await directory.write(minimalConfig());
 
@@ -299,9 +325,9 @@ const BAD_CONFIGS: BadConfigCase[] = [
     paths: ['controlPlane.url'],
   },
   {
-    name: 'plain ws without allowInsecure',
+    name: 'plain ws to a remote host',
     change: (config) => {
-      config.controlPlane.url = 'ws://127.0.0.1/agent';
+      config.controlPlane.url = 'ws://192.0.2.10/agent';
     },
     paths: ['controlPlane.url'],
   },
@@ -456,6 +482,20 @@ const BAD_CONFIGS: BadConfigCase[] = [
       config.devices = [{ id: 'core 1', host: '127.0.0.1' }];
     },
     paths: ['devices[0].id'],
+  },
+  {
+    name: 'device host with scheme and path',
+    change: (config) => {
+      config.devices = [{ id: 'r1', host: 'http://x/' }];
+    },
+    paths: ['devices[0].host'],
+  },
+  {
+    name: 'output cap past 64 MiB',
+    change: (config) => {
+      config.runs = { outputCapBytes: Number.MAX_SAFE_INTEGER };
+    },
+    paths: ['runs.outputCapBytes'],
   },
   {
     name: 'device without host',

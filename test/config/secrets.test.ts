@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { readDeviceCredentials, verifySecrets } from '../../src/config/secrets.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
 import { generateSshKeyPair } from '../../src/simulator/ssh/host-keys.js';
+import { createTestCertificate } from '../support/certificates.js';
 import { runEdgeAgent } from '../support/cli.js';
 import {
   type ConfigDirectory,
@@ -219,6 +220,31 @@ describe('check-config command', () => {
 
     expect(withoutDirectory.code).toBe(2);
     expect(withDirectory.code).toBe(0);
+  });
+
+  it.each([
+    ['a missing CA file', null],
+    ['a CA file without PEM', 'not a certificate\n'],
+    ['a broken PEM certificate', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],
+  ])('exits 2 on %s', async (_name, text) => {
+    if (text !== null) {
+      await directory.writeSecret('ca.pem', text);
+    }
+
+    const config = minimalConfig();
+    config.controlPlane.caFile = 'ca.pem';
+    await directory.write(config);
+
+    expect(await checkConfigCommand.main(['--config', directory.file])).toBe(2);
+  });
+
+  it('accepts a PEM CA file', async () => {
+    await createTestCertificate(directory.dir, 'ca');
+    const config = minimalConfig();
+    config.controlPlane.caFile = 'ca.crt';
+    await directory.write(config);
+
+    expect(await checkConfigCommand.main(['--config', directory.file])).toBe(0);
   });
 
   it('exits 2 on unknown option', async () => {

@@ -66,6 +66,15 @@ describe('edge-agent run startup', () => {
     expect(stderrOf(children, 'agent')).toContain('controlPlane.jobSigningKey.keyId');
   });
 
+  it('exits 2 on a missing CA file', async () => {
+    const config = site.baseConfig() as { controlPlane: Record<string, unknown> };
+    config.controlPlane.caFile = path.join(site.dir, 'missing-ca.pem');
+    await site.writeConfig(config);
+
+    expect(await exitCodeOfRun()).toBe(2);
+    expect(stderrOf(children, 'agent')).toContain('CONFIG_INVALID');
+  });
+
   it('refuses a public status address without token', async () => {
     const status = { listen: '192.0.2.10:9181' };
     await site.writeConfig({ status });

@@ -344,3 +344,58 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
     expect(engine.scriptRuns(id)).toBe(1);
   });
 });
+
+/** Command timeout of the hung-device tests; each run must end long before it fires. */
+const HUNG_COMMAND_TIMEOUT_MS = 30_000;
+
+/** Upper bound on how long a cancelled or stopped run may take to end, in milliseconds. */
+const PROMPT_END_MS = 5000;
+
+describe.each(['api', 'api-ssl', 'ssh'] as const)('Runner abort over %s', (transport) => {
+  /** An engine whose one device accepts the login and never answers a command. */
+  async function hungEngine(): Promise<FleetEngine> {
+    return engineWith({
+      transport,
+      devices: 1,
+      limits: { commandTimeoutMs: HUNG_COMMAND_TIMEOUT_MS, shutdownDrainMs: 100 },
+      deviceOptions: { faults: ['hang'] },
+    });
+  }
+
+  /** Starts a job on the hung device and waits until its run is reading the device facts. */
+  async function startHungRun(engine: FleetEngine): Promise<string> {
+    const [id = ''] = deviceIds(engine);
+    const job = jobNow([id], countedScript(':put "never"'));
+    engine.startJob(job);
+    await until(() => engine.store.runs.list(job.id)[0]?.state === 'running');
+    // Connect and login take a few milliseconds on loopback; the facts read then hangs.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return job.id;
+  }
+
+  it('cancels a run stuck before its script', async () => {
+    const engine = await hungEngine();
+    const jobId = await startHungRun(engine);
+
+    const cancelledAt = Date.now();
+    engine.runner.cancel(jobId);
+    await engine.runner.whenIdle();
+    const [run] = engine.store.runs.list(jobId);
+
+    expect(Date.now() - cancelledAt).toBeLessThan(PROMPT_END_MS);
+    expect(run?.state).toBe('cancelled');
+    expect(run?.reasonCode).toBe('CANCELLED');
+  });
+
+  it('interrupts a stuck run at shutdown', async () => {
+    const engine = await hungEngine();
+    const jobId = await startHungRun(engine);
+
+    const stoppedAt = Date.now();
+    await engine.runner.stop();
+    const [run] = engine.store.runs.list(jobId);
+
+    expect(Date.now() - stoppedAt).toBeLessThan(PROMPT_END_MS);
+    expect(run?.state).toBe('interrupted');
+  });
+});

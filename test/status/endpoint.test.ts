@@ -269,6 +269,13 @@ describe('status endpoint errors', () => {
     expect((response.body as { code: string }).code).toBe('NOT_FOUND');
   });
 
+  it.each(['//status', '//', '//jobs', '/status/'])('returns 404 for %s', async (pathname) => {
+    const response = await get(pathname);
+
+    expect(response.status).toBe(404);
+    expect((response.body as { code: string }).code).toBe('NOT_FOUND');
+  });
+
   it('returns 405 for other methods', async () => {
     const response = await fetch(`${agent.statusUrl}/status`, {
       method: 'POST',

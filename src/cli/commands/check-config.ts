@@ -1,7 +1,7 @@
 import { loadConfig, resolveConfigFile } from '../../config/load.js';
 import type { ConfigProblem } from '../../config/problems.js';
 import { verifySecrets } from '../../config/secrets.js';
-import { checkStartupRules } from '../../daemon/startup-rules.js';
+import { checkCaFile, checkStartupRules } from '../../daemon/startup-rules.js';
 import { isAgentError } from '../../errors.js';
 import { type Command, EXIT } from '../command.js';
 import { parseConfigOption } from './config-option.js';
@@ -47,6 +47,7 @@ export const checkConfigCommand: Command = {
     try {
       const config = await loadConfig(resolveConfigFile(options.config));
       checkStartupRules(config);
+      await checkCaFile(config);
       await verifySecrets(config);
       process.stdout.write(
         `configuration ${config.sourceFile} is valid: site ${config.siteId}, ${config.devices.length} device(s)\n`,

@@ -131,8 +131,13 @@ async function runOnce(target: ExecTarget, script: string, values: ExecValues): 
   const logger = createCommandLogger();
   const trust = openKnownHosts(values['known-hosts']);
   const controller = new AbortController();
-  const onInterrupt = (): void => controller.abort(new Error('interrupted by SIGINT'));
-  process.once('SIGINT', onInterrupt);
+  // Either signal aborts every step of the run, which closes the connection and ends the run as
+  // CANCELLED, so the command exits at once instead of after a timeout.
+  const onSignal = (signal: NodeJS.Signals): void => {
+    controller.abort(new Error(`interrupted by ${signal}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
 
   let session: DeviceSession | undefined;
   try {
@@ -162,7 +167,8 @@ async function runOnce(target: ExecTarget, script: string, values: ExecValues): 
     printResult(device, session, result, values.json === true);
     return result.status === 'succeeded' ? EXIT.ok : EXIT.failed;
   } finally {
-    process.removeListener('SIGINT', onInterrupt);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await session?.close();
   }
 }

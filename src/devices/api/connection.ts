@@ -50,9 +50,13 @@ export type ApiReply = {
 export type CommandOptions = {
   /** Upper bound on this command, in milliseconds. */
   timeoutMs: number;
-  /** Aborting sends `/cancel` for the command and rejects with CANCELLED. */
+  /**
+   * Aborting closes the connection at once and rejects with CANCELLED: RouterOS stops a
+   * session's commands when the session ends, and a device that answers nothing would never
+   * confirm a `/cancel`.
+   */
   signal?: AbortSignal | undefined;
-  /** Whether a timeout or abort sends `/cancel` for the command. Default true. */
+  /** Whether a timeout sends `/cancel` for the command. Default true. */
   cancelOnDevice?: boolean;
 };
 
@@ -140,8 +144,8 @@ export class ApiConnection {
 
   /**
    * Runs one command and collects its reply. Rejects with ApiTrapError when the device traps,
-   * TIMEOUT or CANCELLED once `/cancel` for it was confirmed, CONNECTION_LOST when the
-   * connection ends, and DEVICE_PROTOCOL_ERROR for a malformed reply.
+   * TIMEOUT once `/cancel` for it was confirmed, CANCELLED once the connection is closed,
+   * CONNECTION_LOST when the connection ends, and DEVICE_PROTOCOL_ERROR for a malformed reply.
    */
   async command(words: readonly string[], options: CommandOptions): Promise<ApiReply> {
     const channel = new Channel(
@@ -160,14 +164,14 @@ export class ApiConnection {
     // With returnPromise false the channel reports through events only.
     void channel.write([...words], false, false);
     const name = words[0] ?? '(empty command)';
-    let stopped = false;
+    let stopped: 'timeout' | 'abort' | undefined;
     try {
       return await withDeadline(reply, {
         clock: this.options.clock,
         timeoutMs: options.timeoutMs,
         signal: options.signal,
         onTimeout: () => {
-          stopped = true;
+          stopped = 'timeout';
           return new AgentError(
             'TIMEOUT',
             `${name} on device ${this.deviceId} (${this.address}) did not finish within ${options.timeoutMs} ms`,
@@ -175,12 +179,14 @@ export class ApiConnection {
           );
         },
         onAbort: () => {
-          stopped = true;
+          stopped = 'abort';
           return cancelledError(options.signal, `${name} on device ${this.deviceId}`);
         },
       });
     } finally {
-      if (stopped) {
+      if (stopped === 'abort') {
+        this.close();
+      } else if (stopped === 'timeout') {
         // Replies that still arrive for the tag are dropped by the fixed receiver.
         channel.close(true);
         if (options.cancelOnDevice !== false) {

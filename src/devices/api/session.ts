@@ -16,7 +16,7 @@ import type {
 } from '../types.js';
 import { ApiTrapError, TRAP_INTERRUPTED } from './api-trap.js';
 import { runInBackground } from './background-run.js';
-import { ApiConnection } from './connection.js';
+import { ApiConnection, type CommandOptions } from './connection.js';
 import { apiTlsOptions, certificateVerifier } from './tls.js';
 
 /**
@@ -56,7 +56,10 @@ export const openApiSession: OpenSession = async (device, context) => {
   });
 
   try {
-    const facts = await readFacts(device, connection, context.commandTimeoutMs);
+    const facts = await readFacts(device, connection, {
+      timeoutMs: context.commandTimeoutMs,
+      signal: context.signal,
+    });
     return new ApiSession(device, facts, connection, context, logger);
   } catch (error) {
     connection.close();
@@ -67,10 +70,10 @@ export const openApiSession: OpenSession = async (device, context) => {
 async function readFacts(
   device: DeviceConfig,
   connection: ApiConnection,
-  timeoutMs: number,
+  options: CommandOptions,
 ): Promise<DeviceFacts> {
-  const resource = await connection.command(['/system/resource/print'], { timeoutMs });
-  const identity = await connection.command(['/system/identity/print'], { timeoutMs });
+  const resource = await connection.command(['/system/resource/print'], options);
+  const identity = await connection.command(['/system/identity/print'], options);
   const text = (value: string | undefined) => fromByteString(value ?? '', device.codePage);
   const version = text(resource.rows[0]?.version);
   if (version === '') {

@@ -33,12 +33,25 @@ const FACTS_SCRIPT = [
 ].join('\r\n');
 
 /**
- * Largest script sent as one exec request, in bytes. The request must fit one SSH packet, and
- * RFC 4253 only guarantees packets with 32768 bytes of payload; ssh2-based servers reject
- * anything larger and close the connection.
+ * Largest exec request command, in bytes: the script and the end marker line together. The
+ * request must fit one SSH packet, and RFC 4253 only guarantees packets with 32768 bytes of
+ * payload; ssh2-based servers reject anything larger and close the connection.
  * NOTE: RouterOS's own limit is not documented; OpenSSH accepts up to 256 KiB.
  */
 export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
+
+/** Hex digits of the random part of the end marker, from 6 random bytes. */
+const MARKER_ID_LENGTH = 12;
+
+/**
+ * Largest script a user may run over SSH, in bytes of its code page: 32,472, which is
+ * `MAX_EXEC_SCRIPT_BYTES` less the 40-byte end marker line appended to every script.
+ */
+export const MAX_SSH_SCRIPT_BYTES =
+  MAX_EXEC_SCRIPT_BYTES - endMarkerLine(markerOf('0'.repeat(MARKER_ID_LENGTH))).length;
+
+/** Kind of exec request: the facts script read at login, or a script of a run. */
+type ExecStep = 'facts' | 'script';
 
 /** Result of an exec: its decoded output and, when it did not end by itself, the reason. */
 type ExecOutcome = { output: string; failure?: AgentError };
@@ -51,7 +64,12 @@ export const openSshSession: OpenSession = async (device, context) => {
   try {
     await session.identify();
   } catch (error) {
-    await session.close();
+    if (context.signal?.aborted === true) {
+      session.destroy();
+    } else {
+      await session.close();
+    }
+
     throw failedAfterLogin(error);
   }
 
@@ -100,9 +118,12 @@ class SshSession implements DeviceSession {
   }
 
   async identify(): Promise<void> {
-    const outcome = await this.exec(encodeText(FACTS_SCRIPT, this.device.codePage), {
-      timeoutMs: this.context.commandTimeoutMs,
-    });
+    const { commandTimeoutMs, signal } = this.context;
+    const outcome = await this.exec(
+      encodeText(FACTS_SCRIPT, this.device.codePage),
+      { timeoutMs: commandTimeoutMs, ...(signal === undefined ? {} : { signal }) },
+      'facts',
+    );
     if (outcome.failure !== undefined) {
       throw outcome.failure;
     }
@@ -121,18 +142,15 @@ class SshSession implements DeviceSession {
       return failedResult(toRunError(error), times());
     }
 
-    const marker = `edge-agent-end-${randomBytes(6).toString('hex')}`;
-    const markerLine = endMarkerLine(marker);
-    const command = Buffer.concat([encoded, markerLine]);
-    if (command.length > MAX_EXEC_SCRIPT_BYTES) {
-      return failedResult(
-        this.tooLong(encoded.length, MAX_EXEC_SCRIPT_BYTES - markerLine.length),
-        times(),
-      );
+    if (encoded.length > MAX_SSH_SCRIPT_BYTES) {
+      return failedResult(this.tooLong(encoded.length), times());
     }
 
+    const marker = markerOf(randomBytes(MARKER_ID_LENGTH / 2).toString('hex'));
+    const command = Buffer.concat([encoded, endMarkerLine(marker)]);
+
     this.logger.debug({ bytes: command.length }, 'SSH run started');
-    const outcome = await this.exec(command, options);
+    const outcome = await this.exec(command, options, 'script');
     if (outcome.failure !== undefined) {
       return failedResult(toRunError(outcome.failure), times(), outcome.output);
     }
@@ -141,7 +159,7 @@ class SshSession implements DeviceSession {
   }
 
   async exportConfig(options: RunOptions): Promise<string> {
-    const outcome = await this.exec(Buffer.from('/export'), options);
+    const outcome = await this.exec(Buffer.from('/export'), options, 'script');
     if (outcome.failure !== undefined) {
       throw outcome.failure;
     }
@@ -155,6 +173,12 @@ class SshSession implements DeviceSession {
     }
 
     return outcome.output;
+  }
+
+  /** Drops the connection without the SSH goodbye, for a session given up on after an abort. */
+  destroy(): void {
+    this.closed = true;
+    this.client.destroy();
   }
 
   close(): Promise<void> {
@@ -180,9 +204,10 @@ class SshSession implements DeviceSession {
   /**
    * Runs one exec request and collects stdout and then stderr. Resolves, never rejects: a
    * timeout, an abort or a lost connection closes the channel and comes back as `failure`,
-   * with the output received until then.
+   * with the output received until then. `step` names what timed out: the facts read, bound
+   * by the command timeout, or a script, bound by the run's time limit.
    */
-  private exec(command: Buffer, options: RunOptions): Promise<ExecOutcome> {
+  private exec(command: Buffer, options: RunOptions, step: ExecStep): Promise<ExecOutcome> {
     const { clock } = this.context;
     const { signal } = options;
 
@@ -206,11 +231,10 @@ class SshSession implements DeviceSession {
         resolve(failure === undefined ? { output } : { output, failure });
       };
 
-      const onAbort = (): void =>
-        finish(cancelledError(signal, `the run on device ${this.device.id}`));
+      const onAbort = (): void => finish(cancelledError(signal, this.stepName(step)));
       const onClientClose = (): void => finish(this.connectionLost());
       const timer = clock.setTimeout(
-        () => finish(this.timedOut(options.timeoutMs)),
+        () => finish(this.timedOut(step, options.timeoutMs)),
         options.timeoutMs,
       );
       if (signal?.aborted === true) {
@@ -254,11 +278,11 @@ class SshSession implements DeviceSession {
     }
   }
 
-  /** Builds the error of a script of `bytes`, more than the `maxBytes` left beside the marker line. */
-  private tooLong(bytes: number, maxBytes: number): RunError {
+  /** Builds the error of a script of `bytes`, more than `MAX_SSH_SCRIPT_BYTES`. */
+  private tooLong(bytes: number): RunError {
     return {
       code: 'UNSUPPORTED',
-      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${maxBytes} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
+      message: `the script is ${bytes} bytes in ${this.device.codePage}, more than the ${MAX_SSH_SCRIPT_BYTES} bytes a script may have over SSH (one exec request carries ${MAX_EXEC_SCRIPT_BYTES} bytes safely, including the end marker line); nothing was sent, so use the api or api-ssl transport for this script`,
     };
   }
 
@@ -278,12 +302,20 @@ class SshSession implements DeviceSession {
     );
   }
 
-  private timedOut(timeoutMs: number): AgentError {
-    return new AgentError(
-      'TIMEOUT',
-      `the run on device ${this.device.id} did not finish within ${timeoutMs} ms; its SSH channel was closed to stop it`,
-      { details: { deviceId: this.device.id, timeoutMs } },
-    );
+  private stepName(step: ExecStep): string {
+    return step === 'facts'
+      ? `reading the facts of device ${this.device.id}`
+      : `the run on device ${this.device.id}`;
+  }
+
+  private timedOut(step: ExecStep, timeoutMs: number): AgentError {
+    const limit =
+      step === 'facts'
+        ? `the command timeout of ${timeoutMs} ms (runs.commandTimeoutMs); the script was not sent`
+        : `its time limit of ${timeoutMs} ms; its SSH channel was closed to stop it`;
+    return new AgentError('TIMEOUT', `${this.stepName(step)} did not finish within ${limit}`, {
+      details: { deviceId: this.device.id, timeoutMs, step },
+    });
   }
 }
 
@@ -295,6 +327,11 @@ class SshSession implements DeviceSession {
  */
 function endMarkerLine(marker: string): Buffer {
   return Buffer.from(`\r\n\r\n:put "${marker}"\r\n`, 'latin1');
+}
+
+/** Builds the marker text around a random id of `MARKER_ID_LENGTH` hex digits. */
+function markerOf(id: string): string {
+  return `edge-agent-end-${id}`;
 }
 
 /**

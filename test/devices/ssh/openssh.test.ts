@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import { readDeviceCredentials } from '../../../src/config/secrets.js';
-import { openSshSession } from '../../../src/devices/ssh/session.js';
+import { MAX_SSH_SCRIPT_BYTES, openSshSession } from '../../../src/devices/ssh/session.js';
 import type { DeviceConfig, DeviceSession, SessionContext } from '../../../src/devices/types.js';
 import { createSilentLogger } from '../../../src/logging.js';
 import type { RouterOsDevice } from '../../../src/simulator/model/device.js';
@@ -152,6 +152,25 @@ describe('SSH transport against OpenSSH', () => {
     const result = await session.run(script, { timeoutMs: 10_000 });
     expect(result.error?.code).toBe('UNSUPPORTED');
     expect(server.commands.length).toBe(sent);
+  });
+
+  it('runs a script at the SSH limit', async () => {
+    const head = ':put "at the limit"\n#';
+    const script = `${head}${'x'.repeat(MAX_SSH_SCRIPT_BYTES - head.length)}`;
+    const result = await session.run(script, { timeoutMs: 10_000 });
+    expect(result.output).toBe('at the limit\r\n');
+  });
+
+  it('rejects one byte over the limit unsent', async () => {
+    const sent = server.commands.length;
+    const script = `#${'x'.repeat(MAX_SSH_SCRIPT_BYTES)}`;
+    const result = await session.run(script, { timeoutMs: 10_000 });
+    expect(result.error?.code).toBe('UNSUPPORTED');
+    expect(server.commands.length).toBe(sent);
+  });
+
+  it('documents the SSH script limit', () => {
+    expect(MAX_SSH_SCRIPT_BYTES).toBe(32_472);
   });
 
   it('times out and stops a script', async () => {
