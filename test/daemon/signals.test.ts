@@ -31,11 +31,19 @@ afterEach(async () => {
   await children?.stopAll();
 });
 
-/** Starts a daemon on a store of its own with `shutdownDrainMs`; resolves once it is connected. */
-async function startConnected(name: string, store: string, drainMs: number): Promise<string> {
+/**
+ * Starts a daemon on a store of its own with `shutdownDrainMs` and a command timeout (default
+ * 2 s); resolves once it is connected.
+ */
+async function startConnected(
+  name: string,
+  store: string,
+  drainMs: number,
+  commandTimeoutMs = 2000,
+): Promise<string> {
   await site.writeConfig({
     store: { path: store },
-    runs: { connectTimeoutMs: 2000, commandTimeoutMs: 2000, shutdownDrainMs: drainMs },
+    runs: { connectTimeoutMs: 2000, commandTimeoutMs, shutdownDrainMs: drainMs },
   });
   startDaemon(children, name, site.configFile);
   const statusUrl = await daemonStatusUrl(children, name);
@@ -142,6 +150,28 @@ describe('edge-agent run on SIGTERM', () => {
     });
     const stopped = logRecords(children, 'agent').find((record) => record.msg === 'agent stopped');
     expect(stopped?.interruptedRuns).toBe(1);
+  });
+});
+
+describe('edge-agent run on SIGTERM with a hung device', () => {
+  afterEach(() => {
+    site.fleet.device('r1').faults.clear();
+  });
+
+  it('aborts the hung run at once', async () => {
+    children = new ChildProcesses();
+    const statusUrl = await startConnected('agent', 'hung.db', 500, 30_000);
+    site.fleet.device('r1').faults.enable('hang');
+    const scriptId = await launchAndWaitRunning(statusUrl, ':put "never answered"');
+
+    const { exitCode, elapsedMs } = await stopWith('agent', 'SIGTERM');
+    const messages = logRecords(children, 'agent').map((record) => String(record.msg));
+
+    expect(exitCode).toBe(0);
+    // Well under the 30 s command timeout the hung read would otherwise wait for.
+    expect(elapsedMs).toBeLessThan(5000);
+    expect(messages).not.toContain('handles still open after the stop; exiting');
+    expect((await recordedRun(scriptId)).state).not.toBe('running');
   });
 });
 
