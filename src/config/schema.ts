@@ -50,7 +50,7 @@ export const MAX_DURATION_MS = {
   drain: 60 * MINUTE_MS,
 } as const;
 
-/** A whole number from `min` to `max`, with one "expected" text for every way it can fail. */
+/** Builds a schema of a whole number from `min` to `max`, with one "expected" text. */
 function wholeNumberIn(min: number, max: number, unit = '') {
   const range = `a whole number${unit} from ${min} to ${max}`;
   return z.int({ error: range }).min(min, { error: range }).max(max, { error: range });

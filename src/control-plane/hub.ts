@@ -153,8 +153,8 @@ export class AgentHub {
   /**
    * Logs a live connection replaced by a newer one of the same site. The same outbox id is the
    * same agent reconnecting before its old connection timed out. Another outbox id means a
-   * second agent uses the site's token, and the two replace each other on every reconnect, so
-   * that warning is logged at most once a minute per site, with the count of the others.
+   * second agent uses the site's token. The two then replace each other on every reconnect, so
+   * that warning is rate-limited to once a minute per site and counts the replacements between.
    */
   private reportReplaced(previous: AgentSession, session: AgentSession): void {
     const { siteId } = session;

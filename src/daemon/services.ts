@@ -41,7 +41,7 @@ export async function startServices(
   });
   closers.push(() => status.close());
   // The agent is ready from here on. prom-client and the uplink's modules load only now, so
-  // that their imports do not delay the first answer of /readyz.
+  // that their imports do not delay the first /readyz response.
   metrics.load().catch((error: unknown) => {
     logger.error({ err: error }, 'metrics not available because prom-client failed to load');
   });

@@ -7,8 +7,8 @@ import { capOutput } from './output-cap.js';
 export type AbortReason = 'timeout' | 'cancel' | 'shutdown';
 
 /**
- * The reason each abort reason gives a run that was aborted before its script was sent, while
- * connecting, logging in, reading the device facts or taking the backup.
+ * Messages, by abort reason, for a run aborted before its script was sent: while connecting,
+ * logging in, reading the device facts or taking the backup.
  */
 const BEFORE_SCRIPT_MESSAGES: Readonly<Record<AbortReason, string>> = {
   timeout: 'the run exceeded its time limit before the script was sent; the script did not run',

@@ -193,8 +193,8 @@ export class StatusServer {
 
 /**
  * Parses a request target as a path on this server. Resolving it against a base would read
- * `//status` as the host `status` with the path `/`, and so serve the page; appended to an
- * origin it keeps its empty segment and matches no route. A target that is not a path, such
+ * `//status` as the host `status` with the path `/`, and so serve the page. Appended to an
+ * origin, it keeps its empty segment and matches no route. A target that is not a path, such
  * as an absolute URL, becomes one percent-encoded segment, which matches no route either.
  */
 function requestUrl(target = '/'): URL {

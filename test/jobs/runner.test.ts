@@ -352,7 +352,7 @@ const HUNG_COMMAND_TIMEOUT_MS = 30_000;
 const PROMPT_END_MS = 5000;
 
 describe.each(['api', 'api-ssl', 'ssh'] as const)('Runner abort over %s', (transport) => {
-  /** An engine whose one device accepts the login and never answers a command. */
+  /** Creates an engine whose one device accepts the login and never replies to a command. */
   async function hungEngine(): Promise<FleetEngine> {
     return engineWith({
       transport,

@@ -51,8 +51,8 @@ export type CommandOptions = {
   /** Upper bound on this command, in milliseconds. */
   timeoutMs: number;
   /**
-   * Aborting closes the connection at once and rejects with CANCELLED: RouterOS stops a
-   * session's commands when the session ends, and a device that answers nothing would never
+   * Signal that closes the connection at once and rejects with CANCELLED. RouterOS stops a
+   * session's commands when the session ends, and a device that sends no replies would never
    * confirm a `/cancel`.
    */
   signal?: AbortSignal | undefined;

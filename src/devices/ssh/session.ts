@@ -34,8 +34,8 @@ const FACTS_SCRIPT = [
 
 /**
  * Largest exec request command, in bytes: the script and the end marker line together. The
- * request must fit one SSH packet, and RFC 4253 only guarantees packets with 32768 bytes of
- * payload; ssh2-based servers reject anything larger and close the connection.
+ * request must fit one SSH packet. RFC 4253 only guarantees packets with 32768 bytes of
+ * payload, and ssh2-based servers reject anything larger by closing the connection.
  * NOTE: RouterOS's own limit is not documented; OpenSSH accepts up to 256 KiB.
  */
 export const MAX_EXEC_SCRIPT_BYTES = 32_768 - 256;
