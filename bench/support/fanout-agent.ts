@@ -10,7 +10,7 @@ import { pino } from 'pino';
 
 import { systemClock } from '../../src/clock.js';
 import { CONFIG_DEFAULTS } from '../../src/config/build.js';
-import { readDeviceCredentials } from '../../src/config/secrets.js';
+import { SecretCache } from '../../src/config/secret-cache.js';
 import { openSession } from '../../src/devices/open-session.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
 import { Runner } from '../../src/jobs/runner.js';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     store,
     devices,
     openSession,
-    readCredentials: readDeviceCredentials,
+    readCredentials: new SecretCache({ clock: systemClock }).readCredentials,
     clock: systemClock,
     logger,
     limits: { ...CONFIG_DEFAULTS.runs, concurrency: plan.concurrency },

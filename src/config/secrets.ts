@@ -5,19 +5,25 @@ import type { DeviceConfig, DeviceCredentials } from '../devices/types.js';
 import { AgentError, errorMessage, isAgentError } from '../errors.js';
 import type { AgentConfig } from './types.js';
 
+/** Reads a whole file; `readFile`, or a cache in front of it (see secret-cache.ts). */
+export type ReadFileBytes = (file: string) => Promise<Buffer>;
+
 // The callback form of readFile costs a fraction of the CPU of `fs/promises` readFile (about
-// 10 against 50 to 80 microseconds per small file on Node 20), and the runner reads a device's
-// secrets on every run.
-const readFile = promisify(readFileCallback);
+// 10 against 50 to 80 microseconds per small file on Node 20).
+export const readFileBytes: ReadFileBytes = promisify(readFileCallback);
 
 /**
  * Reads a secret file as bytes. Throws SECRET_UNREADABLE naming `owner` (a device or a section
  * of the configuration) and the file when it cannot be read or is empty.
  */
-export async function readSecretBytes(file: string, owner: string): Promise<Buffer> {
+export async function readSecretBytes(
+  file: string,
+  owner: string,
+  read: ReadFileBytes = readFileBytes,
+): Promise<Buffer> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await read(file);
   } catch (error) {
     throw new AgentError(
       'SECRET_UNREADABLE',
@@ -36,8 +42,12 @@ export async function readSecretBytes(file: string, owner: string): Promise<Buff
 }
 
 /** Reads a secret file as UTF-8 text without one trailing newline (LF or CRLF). */
-export async function readSecretText(file: string, owner: string): Promise<string> {
-  const text = (await readSecretBytes(file, owner)).toString('utf8').replace(/\r?\n$/, '');
+export async function readSecretText(
+  file: string,
+  owner: string,
+  read: ReadFileBytes = readFileBytes,
+): Promise<string> {
+  const text = (await readSecretBytes(file, owner, read)).toString('utf8').replace(/\r?\n$/, '');
   if (text === '') {
     throw new AgentError(
       'SECRET_UNREADABLE',
@@ -51,21 +61,27 @@ export async function readSecretText(file: string, owner: string): Promise<strin
   return text;
 }
 
-/** Reads the password, private key and passphrase files that a device's configuration names. */
-export async function readDeviceCredentials(device: DeviceConfig): Promise<DeviceCredentials> {
+/**
+ * Reads the password, private key and passphrase files that a device's configuration names,
+ * each through `read`.
+ */
+export async function readDeviceCredentials(
+  device: DeviceConfig,
+  read: ReadFileBytes = readFileBytes,
+): Promise<DeviceCredentials> {
   const owner = `device ${device.id}`;
   const credentials: DeviceCredentials = {};
 
   if (device.passwordFile !== undefined) {
-    credentials.password = await readSecretText(device.passwordFile, owner);
+    credentials.password = await readSecretText(device.passwordFile, owner, read);
   }
 
   if (device.keyFile !== undefined) {
-    credentials.privateKey = await readSecretBytes(device.keyFile, owner);
+    credentials.privateKey = await readSecretBytes(device.keyFile, owner, read);
   }
 
   if (device.passphraseFile !== undefined) {
-    credentials.passphrase = await readSecretText(device.passphraseFile, owner);
+    credentials.passphrase = await readSecretText(device.passphraseFile, owner, read);
   }
 
   return credentials;

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../clock.js';
 import { loadConfig } from '../config/load.js';
-import { readDeviceCredentials } from '../config/secrets.js';
+import { SecretCache } from '../config/secret-cache.js';
 import type { AgentConfig } from '../config/types.js';
 import { openSession } from '../devices/open-session.js';
 import { errorMessage, isAgentError } from '../errors.js';
@@ -65,17 +65,18 @@ export class Agent {
       configState: { file: config.sourceFile, loadedAt: clock.now() },
       stopping: undefined,
     };
+    const secretCache = new SecretCache({ clock });
     const runner = new Runner({
       store,
       devices: config.devices,
       openSession,
-      readCredentials: readDeviceCredentials,
+      readCredentials: secretCache.readCredentials,
       clock,
       logger,
       limits: config.runs,
     });
     const scheduler = new Scheduler({ store, runner, clock, logger });
-    const core = { config, clock, logger, store, runner, scheduler };
+    const core = { config, clock, logger, store, runner, scheduler, secretCache };
     const closers: Array<() => unknown> = [() => store.close(), () => scheduler.stop()];
 
     try {
@@ -140,6 +141,7 @@ export class Agent {
     }
 
     await warnOfUnusableSecrets(next, logger);
+    this.parts.secretCache.forget();
     const change = diffInventory(this.runtime.devices, next.devices);
     this.runtime.devices = next.devices;
     runner.setInventory(next.devices);

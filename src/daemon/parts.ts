@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { SecretCache } from '../config/secret-cache.js';
 import { readSecretText, verifySecrets } from '../config/secrets.js';
 import type { AgentConfig } from '../config/types.js';
 import type { DeviceConfig } from '../devices/types.js';
@@ -21,6 +22,8 @@ export type AgentParts = {
   store: Store;
   runner: Runner;
   scheduler: Scheduler;
+  /** The device secret files the runner reads; emptied on reload. */
+  secretCache: SecretCache;
   uplink: UplinkClient;
   status: StatusServer;
   /** Stop the retention timer and the metrics' outbox subscription. */

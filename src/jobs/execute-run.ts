@@ -12,7 +12,7 @@ import type { Store } from '../store/store.js';
 import type { RunOutcome, StoredJob } from '../store/types.js';
 import { outcomeFromError, outcomeFromResult } from './outcomes.js';
 
-/** Reads a device's secrets; `readDeviceCredentials` from the configuration in the daemon. */
+/** Reads a device's secrets; `SecretCache.readCredentials` in the daemon. */
 export type ReadCredentials = (device: DeviceConfig) => Promise<DeviceCredentials>;
 
 /** Everything one run needs besides the job and the device. */

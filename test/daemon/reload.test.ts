@@ -1,3 +1,6 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type AgentSite, startAgentSite, statusGet, waitUntil } from '../support/agent-site.js';
@@ -111,6 +114,36 @@ describe('edge-agent run on SIGHUP', () => {
   });
 });
 
+describe('edge-agent run after a reload', () => {
+  it('reads device secrets again', async () => {
+    const [first, second] = inventory;
+    const rotated = path.join(site.dir, 'secrets', 'r2-password');
+    await writeFile(rotated, await readFile(String(second?.passwordFile)), { mode: 0o600 });
+    await site.writeConfig({ devices: [first, { ...second, passwordFile: rotated }] });
+    await reload(4);
+    const before = await finishedRuns(await site.launchScript(':put "before the rotation"'));
+    await writeFile(rotated, 'not-the-password\n');
+
+    await reload(5);
+    const after = await finishedRuns(await site.launchScript(':put "after the rotation"'));
+
+    expect(before[1]?.state).toBe('succeeded');
+    expect(after[1]?.reasonCode).toBe('AUTH_FAILED');
+  });
+});
+
+/** Sends SIGHUP and waits until the agent logged its `count`th `inventory reloaded`. */
+async function reload(count: number): Promise<void> {
+  children.signal('agent', 'SIGHUP');
+  await waitUntil(() => reloads().length === count, 10_000, `reload number ${count}`);
+}
+
+/** Waits for the verdict of a job and returns its runs, r1 first. */
+async function finishedRuns(scriptId: string): Promise<Awaited<ReturnType<typeof job>>['runs']> {
+  await waitUntil(async () => (await job(scriptId)).job.verdict !== 'pending', 15_000, 'verdict');
+  return (await job(scriptId)).runs;
+}
+
 /** Returns the `inventory reloaded` log records so far. */
 function reloads(): Array<Record<string, unknown>> {
   return logRecords(children, 'agent').filter((record) => record.msg === 'inventory reloaded');
@@ -118,7 +151,12 @@ function reloads(): Array<Record<string, unknown>> {
 
 async function job(scriptId: string): Promise<{
   job: { verdict: string };
-  runs: Array<{ deviceId: string; state: string; output: string | null }>;
+  runs: Array<{
+    deviceId: string;
+    state: string;
+    reasonCode: string | null;
+    output: string | null;
+  }>;
 }> {
   return (await statusGet(statusUrl, `/jobs/${scriptId}`)).body as Awaited<ReturnType<typeof job>>;
 }
