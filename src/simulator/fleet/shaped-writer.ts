@@ -20,6 +20,13 @@ export class ShapedWriter {
   /** Writes queued behind a delay and not yet written; direct writes wait for them. */
   private pending = 0;
 
+  /**
+   * Clock time at which the last queued write is due. The next write is due `latencyMs` after
+   * the later of this and its own queuing time, so a timer that fires late does not delay the
+   * writes behind it.
+   */
+  private lastDueAt = 0;
+
   constructor(options: {
     sink: (chunk: Buffer) => void;
     isClosed: () => boolean;
@@ -42,15 +49,18 @@ export class ShapedWriter {
       return Promise.resolve();
     }
 
+    this.lastDueAt = Math.max(this.clock.now(), this.lastDueAt) + this.faults.settings.latencyMs;
+    const dueAt = this.lastDueAt;
     this.pending++;
-    this.tail = this.tail.then(() => this.writeShaped(bytes)).finally(() => this.pending--);
+    this.tail = this.tail.then(() => this.writeShaped(bytes, dueAt)).finally(() => this.pending--);
     return this.tail;
   }
 
-  private async writeShaped(bytes: Buffer): Promise<void> {
-    const { latencyMs, fragmentBytes, fragmentPauseMs } = this.faults.settings;
-    if (latencyMs > 0) {
-      await sleep(this.clock, latencyMs);
+  private async writeShaped(bytes: Buffer, dueAt: number): Promise<void> {
+    const { fragmentBytes, fragmentPauseMs } = this.faults.settings;
+    const waitMs = dueAt - this.clock.now();
+    if (waitMs > 0) {
+      await sleep(this.clock, waitMs);
     }
 
     if (!this.faults.has('fragment')) {
