@@ -104,7 +104,7 @@ export async function runApiFanout(params: ApiFanoutParams, log: Log): Promise<B
         conversation: {
           requests: conversation.requests,
           replies: conversation.replies,
-          roundTrips: conversation.requests.length,
+          commands: conversation.requests.length,
           replySentences: conversation.replies.length,
           waves,
           idealMs,

@@ -19,7 +19,7 @@ export type ApiTap = {
 
 /**
  * Starts a relay on 127.0.0.1 that forwards every connection to `targetPort` and decodes the
- * API sentences in both directions. The benchmark counts round trips and reply sentences from
+ * API sentences in both directions. The benchmark counts commands and reply sentences from
  * it instead of assuming what a run sends.
  */
 export async function startApiTap(targetPort: number): Promise<ApiTap> {
