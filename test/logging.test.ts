@@ -44,6 +44,52 @@ describe('createLogger', () => {
     expect(text).toContain('r1');
   });
 
+  it('redacts secrets in error details', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+    const cause = new AgentError('AUTH_FAILED', 'login rejected', {
+      details: { request: { password: 'cause-secret' } },
+    });
+    const error = new AgentError('AUTH_FAILED', 'run failed', {
+      cause,
+      details: { token: 'detail-secret' },
+    });
+
+    logger.error({ err: error, failure: error }, 'run failed');
+
+    const [line] = capture.lines();
+    const text = JSON.stringify(line);
+    expect(text).not.toContain('cause-secret');
+    expect(text).not.toContain('detail-secret');
+    expect((line?.err as { code?: string } | undefined)?.code).toBe('AUTH_FAILED');
+    expect((line?.err as { message?: string } | undefined)?.message).toBe('run failed');
+  });
+
+  it('redacts secrets in arrays and bindings', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+
+    logger
+      .child({ component: 'uplink', token: 'binding-secret' })
+      .info({ devices: [{ id: 'r1' }, { id: 'r2', passphrase: 'item-secret' }] }, 'loaded');
+
+    const text = JSON.stringify(capture.lines());
+    expect(text).not.toContain('binding-secret');
+    expect(text).not.toContain('item-secret');
+    expect(text).toContain('r2');
+  });
+
+  it('leaves the logged object unchanged', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+    const device = { id: 'r1', ssh: { privateKey: 'still-here' } };
+
+    logger.info({ device }, 'device configured');
+
+    expect(device.ssh.privateKey).toBe('still-here');
+    expect(JSON.stringify(capture.lines())).not.toContain('still-here');
+  });
+
   it('serializes errors under err', () => {
     const capture = captureLines();
     const logger = createLogger({ name: 'test', destination: capture.stream });
