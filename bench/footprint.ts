@@ -147,6 +147,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
         unit: 'MiB',
       },
       {
+        name: `PSS ${params.earlyMs / 1000} s after connecting`,
+        value: mib(last?.early?.pss),
+        unit: 'MiB',
+      },
+      {
         name: `idle RSS after ${params.settleMs / 1000} s`,
         value: mib(last?.settled?.rss),
         unit: 'MiB',
@@ -155,6 +160,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
       {
         name: `idle PSS after ${params.settleMs / 1000} s`,
         value: mib(last?.settled?.pss),
+        unit: 'MiB',
+      },
+      {
+        name: `idle anonymous memory after ${params.settleMs / 1000} s`,
+        value: mib(last?.settled?.anonymous),
         unit: 'MiB',
       },
     ],

@@ -3,11 +3,16 @@ import { once } from 'node:events';
 import { openSync, readFileSync, statSync } from 'node:fs';
 
 import { nodeArguments } from './child-module.js';
-import { readMemory } from './process-tree.js';
+import { readResidentMemory } from './process-tree.js';
 import { median } from './report.js';
 
 /** Resident memory of a process, medians of several readings, in bytes. */
-export type MemorySample = { rss: number; pss: number };
+export type MemorySample = {
+  rss: number;
+  pss: number;
+  /** Anonymous pages: what the process allocated, without the node binary and libraries. */
+  anonymous: number;
+};
 
 /** `edge-agent run` started as a child process, its log going to a file. */
 export type Daemon = {
@@ -121,13 +126,14 @@ export async function waitForStatus(
 export async function sampleMemory(pid: number, count: number): Promise<MemorySample> {
   const readings = [];
   for (let index = 0; index < count; index++) {
-    readings.push(readMemory(pid));
+    readings.push(readResidentMemory(pid));
     await sleep(200);
   }
 
   return {
     rss: median(readings.map((reading) => reading.rss)),
     pss: median(readings.map((reading) => reading.pss)),
+    anonymous: median(readings.map((reading) => reading.anonymous ?? Number.NaN)),
   };
 }
 
