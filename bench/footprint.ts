@@ -17,6 +17,7 @@ import {
   sampleMemory,
   sleep,
   startDaemon,
+  unitNodeOptions,
   waitForStatus,
 } from './support/daemon.js';
 import {
@@ -175,7 +176,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
         detail: `exit codes ${samples.map((sample) => sample.exitCode).join(', ')}`,
       },
     ],
-    details: { params, readyMs: samples.map((sample) => round(sample.readyMs, 0)) },
+    details: {
+      params,
+      nodeOptions: unitNodeOptions(),
+      readyMs: samples.map((sample) => round(sample.readyMs, 0)),
+    },
   };
 }
 
