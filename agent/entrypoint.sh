@@ -13,7 +13,8 @@ agent_gid=10001
 state_dir=/var/lib/edge-agent
 config_dir=/etc/edge-agent
 
-set -- /usr/local/bin/node /opt/edge-agent/dist/src/cli/edge-agent.js "$@"
+# The node options are those of systemd/edge-agent.service, whose comment gives the reason.
+set -- /usr/local/bin/node --v8-pool-size=1 /opt/edge-agent/dist/src/cli/edge-agent.js "$@"
 
 if [ "$(id -u)" -ne 0 ]; then
   exec "$@"

@@ -17,6 +17,7 @@ import {
   sampleMemory,
   sleep,
   startDaemon,
+  unitNodeOptions,
   waitForStatus,
 } from './support/daemon.js';
 import {
@@ -147,6 +148,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
         unit: 'MiB',
       },
       {
+        name: `PSS ${params.earlyMs / 1000} s after connecting`,
+        value: mib(last?.early?.pss),
+        unit: 'MiB',
+      },
+      {
         name: `idle RSS after ${params.settleMs / 1000} s`,
         value: mib(last?.settled?.rss),
         unit: 'MiB',
@@ -157,6 +163,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
         value: mib(last?.settled?.pss),
         unit: 'MiB',
       },
+      {
+        name: `idle anonymous memory after ${params.settleMs / 1000} s`,
+        value: mib(last?.settled?.anonymous),
+        unit: 'MiB',
+      },
     ],
     checks: [
       {
@@ -165,7 +176,11 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
         detail: `exit codes ${samples.map((sample) => sample.exitCode).join(', ')}`,
       },
     ],
-    details: { params, readyMs: samples.map((sample) => round(sample.readyMs, 0)) },
+    details: {
+      params,
+      nodeOptions: unitNodeOptions(),
+      readyMs: samples.map((sample) => round(sample.readyMs, 0)),
+    },
   };
 }
 

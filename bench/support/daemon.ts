@@ -1,13 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 
-import { nodeArguments } from './child-module.js';
-import { readMemory } from './process-tree.js';
+import { nodeArguments, REPOSITORY_ROOT } from './child-module.js';
+import { readResidentMemory } from './process-tree.js';
 import { median } from './report.js';
 
 /** Resident memory of a process, medians of several readings, in bytes. */
-export type MemorySample = { rss: number; pss: number };
+export type MemorySample = {
+  rss: number;
+  pss: number;
+  /** Anonymous pages: what the process allocated, without the node binary and libraries. */
+  anonymous: number;
+};
 
 /** `edge-agent run` started as a child process, its log going to a file. */
 export type Daemon = {
@@ -23,14 +29,34 @@ export type Daemon = {
   stop(): Promise<number | null>;
 };
 
-/** Starts `edge-agent run --config FILE` as the systemd unit does, without extra node flags. */
+/** The systemd unit the agent ships with. */
+export const UNIT_FILE = path.join(REPOSITORY_ROOT, 'systemd/edge-agent.service');
+
+/**
+ * Returns the options that the unit's `ExecStart=` passes to node before the agent's script,
+ * such as `--v8-pool-size=1`.
+ */
+export function unitNodeOptions(unitText: string = readFileSync(UNIT_FILE, 'utf8')): string[] {
+  const words = /^ExecStart=(.*)$/m.exec(unitText)?.[1]?.trim().split(/\s+/) ?? [];
+  const script = words.findIndex((word) => word.endsWith('/edge-agent.js'));
+  if (script < 1) {
+    throw new Error(`no ExecStart= line that runs node with edge-agent.js in ${UNIT_FILE}`);
+  }
+
+  return words.slice(1, script);
+}
+
+/**
+ * Starts `edge-agent run --config FILE` as the systemd unit does: with the node options of its
+ * `ExecStart=` line and nothing else.
+ */
 export function startDaemon(configFile: string, logFile: string): Daemon {
   // The log file is shared by every start, so only lines past its current end are this start's.
   const logOffset = statSync(logFile, { throwIfNoEntry: false })?.size ?? 0;
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
-    nodeArguments('src/cli/edge-agent', ['run', '--config', configFile]),
+    [...unitNodeOptions(), ...nodeArguments('src/cli/edge-agent', ['run', '--config', configFile])],
     { stdio: ['ignore', openSync(logFile, 'a'), 'inherit'] },
   );
   const exited = once(child, 'exit') as Promise<[number | null]>;
@@ -121,13 +147,14 @@ export async function waitForStatus(
 export async function sampleMemory(pid: number, count: number): Promise<MemorySample> {
   const readings = [];
   for (let index = 0; index < count; index++) {
-    readings.push(readMemory(pid));
+    readings.push(readResidentMemory(pid));
     await sleep(200);
   }
 
   return {
     rss: median(readings.map((reading) => reading.rss)),
     pss: median(readings.map((reading) => reading.pss)),
+    anonymous: median(readings.map((reading) => reading.anonymous ?? Number.NaN)),
   };
 }
 

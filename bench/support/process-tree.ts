@@ -59,15 +59,32 @@ export function descendantMemory(root: number): TreeMemory {
 
 /** Reads the RSS and PSS of one process from /proc/PID/smaps_rollup; zeros once it exited. */
 export function readMemory(pid: number): TreeMemory {
+  const { rss, pss, anonymous } = readResidentMemory(pid);
+  return { rss, pss, processes: anonymous === undefined ? 0 : 1 };
+}
+
+/** Resident memory of one process, in bytes. */
+export type ResidentMemory = {
+  rss: number;
+  pss: number;
+  /**
+   * Anonymous pages: the heaps, stacks and malloc arenas the process wrote to, as opposed to
+   * the pages of its executable and libraries. Undefined once the process exited.
+   */
+  anonymous: number | undefined;
+};
+
+/** Reads RSS, PSS and anonymous memory of one process from /proc/PID/smaps_rollup. */
+export function readResidentMemory(pid: number): ResidentMemory {
   const rollup = readProc(`/proc/${pid}/smaps_rollup`);
   if (rollup === undefined) {
-    return { rss: 0, pss: 0, processes: 0 };
+    return { rss: 0, pss: 0, anonymous: undefined };
   }
 
   return {
     rss: kibField(rollup, 'Rss') * 1024,
     pss: kibField(rollup, 'Pss') * 1024,
-    processes: 1,
+    anonymous: kibField(rollup, 'Anonymous') * 1024,
   };
 }
 

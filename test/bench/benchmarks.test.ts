@@ -91,6 +91,7 @@ describe('benchmark modules', () => {
     expect(failedChecks(report)).toEqual([]);
     expect(metric(report, 'ready, restart (median)')).toBeGreaterThan(0);
     expect(metric(report, 'idle RSS after 0.3 s')).toBeGreaterThan(0);
+    expect(metric(report, 'idle anonymous memory after 0.3 s')).toBeGreaterThan(0);
   });
 
   it('simulator capacity answers every request', { timeout: 60_000 }, async () => {

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { unitNodeOptions } from '../../bench/support/daemon.js';
 import { runScript } from '../support/run-script.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const checkScript = join(repoRoot, 'systemd', 'check');
 const unitFile = join(repoRoot, 'systemd', 'edge-agent.service');
+const entrypointFile = join(repoRoot, 'agent', 'entrypoint.sh');
 
 describe('systemd/check', () => {
   let workDir: string;
@@ -77,6 +79,18 @@ describe('edge-agent.service', () => {
 
     // V8's JIT maps pages writable and executable, which this setting forbids.
     expect(text).not.toMatch(/^MemoryDenyWriteExecute=/m);
+  });
+
+  it('passes node the same options as the image', async () => {
+    const unit = await readFile(unitFile, 'utf8');
+    const entrypoint = await readFile(entrypointFile, 'utf8');
+    const command = /^set -- \S+\/node (.*)$/m.exec(entrypoint)?.[1]?.split(/\s+/) ?? [];
+    const containerOptions = command.slice(
+      0,
+      command.findIndex((word) => word.endsWith('.js')),
+    );
+
+    expect(containerOptions).toEqual(unitNodeOptions(unit));
   });
 
   it('waits longer than the agent stops', async () => {
