@@ -46,7 +46,7 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') {
     const json: unknown = toJSON.call(value);
-    const redacted = redactSecrets(json, depth);
+    const redacted = redactSecrets(json, depth + 1);
     return redacted === json ? value : redacted;
   }
 

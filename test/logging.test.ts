@@ -79,6 +79,16 @@ describe('createLogger', () => {
     expect(text).toContain('r2');
   });
 
+  it('stops at a toJSON returning itself', () => {
+    const capture = captureLines();
+    const logger = createLogger({ name: 'test', destination: capture.stream });
+    const looped = { id: 'r1', toJSON: () => looped };
+
+    logger.info({ looped }, 'device configured');
+
+    expect(capture.lines()).toHaveLength(1);
+  });
+
   it('leaves the logged object unchanged', () => {
     const capture = captureLines();
     const logger = createLogger({ name: 'test', destination: capture.stream });
