@@ -2,13 +2,14 @@
  * SSH fan-out against peers: the same script on the same simulated SSH devices, with the same
  * concurrency, run by the agent, by parallel-ssh and by `ansible -m raw`, each as a command of
  * its own under `/usr/bin/time`, against one simulator process. Every tool's run is checked on
- * the devices (the script counts its runs there) and by its output.
+ * the devices (the script counts its runs there) and by its output. The agent is also run for
+ * two jobs in one process: the second is a job of a running daemon, which the targets compare.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { runAgent } from './support/agent-run.js';
+import { type AgentRun, runAgent } from './support/agent-run.js';
 import { BENCH_SCRIPT } from './support/bench-script.js';
 import { generateKey, runAnsible, runParallelSsh, type ToolRun } from './support/peers.js';
 import {
@@ -81,6 +82,9 @@ type ToolSample = {
   jobCpuMs?: number;
 };
 
+/** Wall and CPU time of one agent job as the agent measured it, in milliseconds. */
+type JobFigures = { wallMs: number; cpuMs: number };
+
 export async function runSshFanout(params: SshFanoutParams, log: Log): Promise<BenchmarkReport> {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'bench-ssh-fanout-'));
   const keyFile = generateKey(directory);
@@ -100,6 +104,7 @@ export async function runSshFanout(params: SshFanoutParams, log: Log): Promise<B
 
   try {
     const samples = new Map<Tool, ToolSample[]>(params.tools.map((tool) => [tool, []]));
+    const runningJobs: JobFigures[] = [];
     const checks: Check[] = [];
     const rounds = params.repetitions + (params.warmUp ? 1 : 0);
 
@@ -122,10 +127,22 @@ export async function runSshFanout(params: SshFanoutParams, log: Log): Promise<B
         if (!warmUp) {
           samples.get(tool)?.push(sample);
         }
+
+        if (tool === 'agent') {
+          log(`ssh-fanout: agent, two jobs in one process, ${label}`);
+          const running = await measureRunningAgent(simulator, directory, params);
+          for (const check of running.checks) {
+            checks.push({ ...check, name: `running agent ${label}: ${check.name}` });
+          }
+
+          if (!warmUp) {
+            runningJobs.push(running.job);
+          }
+        }
       }
     }
 
-    return report(params, samples, checks);
+    return report(params, samples, runningJobs, checks);
   } finally {
     await simulator.close();
     rmSync(directory, { recursive: true, force: true });
@@ -152,20 +169,15 @@ async function measureTool(
   };
 
   let run: ToolRun;
-  let job: { wallMs: number; cpuMs: number } | undefined;
+  let job: JobFigures | undefined;
   if (tool === 'agent') {
     const agent = await runAgent({ ...options, repetitions: 1 });
     const repetition = agent.result.repetitions[0];
-    job = { wallMs: repetition?.wallMs ?? Number.NaN, cpuMs: repetition?.cpuMs ?? Number.NaN };
+    job = jobFigures(repetition);
     run = {
       process: agent.process,
-      outputs: new Map(repetition?.runs.map((item) => [item.deviceId, item.output])),
-      failures: (repetition?.runs ?? [])
-        .filter((item) => item.state !== 'succeeded')
-        .map((item) => ({
-          deviceId: item.deviceId,
-          reason: `${item.state} ${item.reasonCode ?? ''}`,
-        })),
+      outputs: outputsOf(repetition),
+      failures: failuresOf(repetition),
     };
   } else if (tool === 'parallel-ssh') {
     run = await runParallelSsh(options);
@@ -205,14 +217,70 @@ async function measureTool(
   return { sample, toolChecks };
 }
 
+/**
+ * Runs two jobs in one agent process and returns the second: a job of an agent that is already
+ * running, as every job of the daemon but its first after a start is. The first job loads the
+ * SSH transport and warms the JIT compiler; the one-job process measured beside it shows what
+ * that costs.
+ */
+async function measureRunningAgent(
+  simulator: SimulatorProcess,
+  directory: string,
+  params: SshFanoutParams,
+): Promise<{ job: JobFigures; checks: Check[] }> {
+  const before = await simulator.tally();
+  const agentDirectory = path.join(directory, 'running-agent');
+  mkdirSync(agentDirectory, { recursive: true });
+  const agent = await runAgent({
+    directory: agentDirectory,
+    inventory: simulator.inventory,
+    concurrency: params.concurrency,
+    repetitions: 2,
+  });
+  const after = await simulator.tally();
+  const [first, second] = agent.result.repetitions;
+  const failures = [...failuresOf(first), ...failuresOf(second)];
+  const checks: Check[] = [
+    checkExecutions('device', before, after, 2),
+    checkOutputs('second job', outputsOf(second), after),
+    {
+      name: 'failures in either job',
+      passed: failures.length === 0,
+      detail: failures.length === 0 ? 'none' : `${failures.length} runs failed`,
+    },
+  ];
+  return { job: jobFigures(second), checks };
+}
+
+type AgentRepetition = AgentRun['result']['repetitions'][number] | undefined;
+
+function jobFigures(repetition: AgentRepetition): JobFigures {
+  return { wallMs: repetition?.wallMs ?? Number.NaN, cpuMs: repetition?.cpuMs ?? Number.NaN };
+}
+
+function outputsOf(repetition: AgentRepetition): Map<string, string> {
+  return new Map(repetition?.runs.map((item) => [item.deviceId, item.output]));
+}
+
+function failuresOf(repetition: AgentRepetition): ToolRun['failures'] {
+  return (repetition?.runs ?? [])
+    .filter((item) => item.state !== 'succeeded')
+    .map((item) => ({ deviceId: item.deviceId, reason: `${item.state} ${item.reasonCode ?? ''}` }));
+}
+
 function report(
   params: SshFanoutParams,
   samples: ReadonlyMap<Tool, ToolSample[]>,
+  runningJobs: readonly JobFigures[],
   checks: Check[],
 ): BenchmarkReport {
   const mid = (tool: Tool, field: keyof ToolSample): number =>
     median((samples.get(tool) ?? []).map((sample) => sample[field] ?? Number.NaN));
 
+  const second = {
+    wallMs: median(runningJobs.map((job) => job.wallMs)),
+    cpuMs: median(runningJobs.map((job) => job.cpuMs)),
+  };
   const metrics: Metric[] = [];
   for (const tool of params.tools) {
     const label = tool === 'agent' ? 'agent process' : tool;
@@ -227,15 +295,18 @@ function report(
     );
     if (tool === 'agent') {
       metrics.push(
-        { name: 'agent job wall time', value: round(mid(tool, 'jobWallMs'), 0), unit: 'ms' },
-        { name: 'agent job CPU time', value: round(mid(tool, 'jobCpuMs'), 0), unit: 'ms' },
+        { name: 'agent first job wall time', value: round(mid(tool, 'jobWallMs'), 0), unit: 'ms' },
+        { name: 'agent first job CPU time', value: round(mid(tool, 'jobCpuMs'), 0), unit: 'ms' },
+        { name: 'agent second job wall time', value: round(second.wallMs, 0), unit: 'ms' },
+        { name: 'agent second job CPU time', value: round(second.cpuMs, 0), unit: 'ms' },
       );
     }
   }
 
   if (params.tools.includes('agent')) {
-    metrics.push(...comparisons(params.tools, mid, 'jobWallMs', 'jobCpuMs', 'agent job'));
-    metrics.push(...comparisons(params.tools, mid, 'wallMs', 'cpuMs', 'agent process'));
+    metrics.push(...comparisons(params.tools, mid, second, 'agent second job'));
+    const processFigures = { wallMs: mid('agent', 'wallMs'), cpuMs: mid('agent', 'cpuMs') };
+    metrics.push(...comparisons(params.tools, mid, processFigures, 'agent process'));
   }
 
   const details: Record<string, unknown> = { params };
@@ -245,18 +316,23 @@ function report(
     );
   }
 
+  details.agentSecondJobs = runningJobs.map((job) => ({
+    wallMs: round(job.wallMs, 1),
+    cpuMs: round(job.cpuMs, 1),
+  }));
+
   return { name: 'ssh-fanout', title: sshFanout.title, metrics, checks, details };
 }
 
 /**
- * Builds the target metrics against the peers for one view of the agent: its job as measured
- * inside the running daemon, or its whole process (start, job, exit) as `/usr/bin/time` measures it.
+ * Builds the target metrics against the peers for one view of the agent: its second job in one
+ * process, as the agent measured it, or its whole process (start, job, exit) as `/usr/bin/time`
+ * measures it.
  */
 function comparisons(
   tools: readonly Tool[],
   mid: (tool: Tool, field: keyof ToolSample) => number,
-  wall: 'jobWallMs' | 'wallMs',
-  cpu: 'jobCpuMs' | 'cpuMs',
+  agent: JobFigures,
   label: string,
 ): Metric[] {
   const metrics: Metric[] = [];
@@ -264,13 +340,13 @@ function comparisons(
     metrics.push(
       {
         name: `parallel-ssh wall / ${label} wall`,
-        value: round(mid('parallel-ssh', 'wallMs') / mid('agent', wall), 2),
+        value: round(mid('parallel-ssh', 'wallMs') / agent.wallMs, 2),
         unit: 'x',
         target: { at: 'least', value: 1 },
       },
       {
         name: `${label} CPU / parallel-ssh CPU`,
-        value: round(mid('agent', cpu) / mid('parallel-ssh', 'cpuMs'), 2),
+        value: round(agent.cpuMs / mid('parallel-ssh', 'cpuMs'), 2),
         unit: 'x',
         target: { at: 'most', value: 0.5 },
       },
@@ -280,7 +356,7 @@ function comparisons(
   if (tools.includes('ansible')) {
     metrics.push({
       name: `ansible wall / ${label} wall`,
-      value: round(mid('ansible', 'wallMs') / mid('agent', wall), 1),
+      value: round(mid('ansible', 'wallMs') / agent.wallMs, 1),
       unit: 'x',
       target: { at: 'least', value: 10 },
     });

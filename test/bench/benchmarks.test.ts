@@ -59,8 +59,9 @@ describe('benchmark modules', () => {
     );
 
     expect(failedChecks(report)).toEqual([]);
-    expect(report.checks).toHaveLength(3 * tools.length);
-    expect(metric(report, 'agent job wall time')).toBeGreaterThan(0);
+    expect(report.checks).toHaveLength(3 * tools.length + 3);
+    expect(metric(report, 'agent first job wall time')).toBeGreaterThan(0);
+    expect(metric(report, 'agent second job wall time')).toBeGreaterThan(0);
     expect(metric(report, 'agent process wall time')).toBeGreaterThan(0);
   });
 
