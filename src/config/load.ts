@@ -4,15 +4,11 @@ import path from 'node:path';
 import { loadAll, YAMLException } from 'js-yaml';
 
 import { AgentError, errorMessage } from '../errors.js';
+import { safeParse } from '../validation.js';
 import { buildConfig } from './build.js';
 import { checkCrossSettings } from './checks.js';
 import { applyEnvironment, CONFIG_FILE_VARIABLE } from './environment.js';
-import {
-  type ConfigProblem,
-  configInvalidError,
-  expectedTextMap,
-  problemsFromIssues,
-} from './problems.js';
+import { type ConfigProblem, configInvalidError, problemsFromIssues } from './problems.js';
 import { configFileSchema } from './schema.js';
 import type { AgentConfig } from './types.js';
 
@@ -50,10 +46,10 @@ export async function loadConfig(
 
   const { data, variables, filesFromEnvironment } = applyEnvironment(parsed, env);
   const credentialsDirectory = nonEmpty(env.CREDENTIALS_DIRECTORY);
-  const result = configFileSchema.safeParse(data, { reportInput: true, error: expectedTextMap });
+  const result = safeParse(configFileSchema, data);
 
   const problems: ConfigProblem[] = [
-    ...(result.success ? [] : problemsFromIssues(result.error.issues, variables)),
+    ...(result.success ? [] : problemsFromIssues(result.issues, variables)),
     ...checkCrossSettings(data, variables, credentialsDirectory),
   ];
 
