@@ -1,6 +1,5 @@
-import type { z } from 'zod';
-
 import { AgentError } from '../errors.js';
+import type { Issue } from '../validation.js';
 
 /** One thing wrong with the configuration, as reported to the operator. */
 export type ConfigProblem = {
@@ -16,15 +15,6 @@ export type ConfigProblem = {
 
 /** Keys whose values are secrets, so a problem report never shows them. */
 const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'passphrase', 'privateKey', 'token']);
-
-const TYPE_NAMES: Readonly<Record<string, string>> = {
-  string: 'a string',
-  number: 'a number',
-  int: 'a whole number',
-  boolean: 'true or false',
-  object: 'a mapping of keys to values',
-  array: 'a list',
-};
 
 /** Renders `['devices', 2, 'host']` as `devices[2].host`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -68,36 +58,19 @@ export function describeValue(value: unknown): string {
 }
 
 /**
- * Returns the "expected" text of issues whose schema gives none, such as a whole section of the
- * wrong type or a value outside a range.
- */
-export const expectedTextMap: z.core.$ZodErrorMap = (issue) => {
-  switch (issue.code) {
-    case 'invalid_type':
-      return TYPE_NAMES[issue.expected] ?? String(issue.expected);
-    case 'invalid_value':
-      return `one of ${issue.values.map(String).join(', ')}`;
-    case 'too_small':
-      return `at least ${String(issue.minimum)}`;
-    case 'too_big':
-      return `at most ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return 'a known setting (check the spelling)';
-    default:
-      return 'a valid value';
-  }
-};
-
-/**
- * Turns zod issues into problems, one per path: a value that fails several checks (such as
- * 1e30 for a whole number of at most 1024) is reported once, by its first issue. `variables`
- * maps a dotted path to the variable that set it.
+ * Turns validation issues into problems, one per path: a value that fails several checks is
+ * reported once, by its first issue. `variables` maps a dotted path to the variable that set it.
  */
 export function problemsFromIssues(
-  issues: readonly z.core.$ZodIssue[],
+  issues: readonly Issue[],
   variables: ReadonlyMap<string, string>,
 ): ConfigProblem[] {
-  const problems = issues.flatMap((issue) => problemsOfIssue(issue, variables));
+  const problems = issues.map((issue) => withVariable(problemOfIssue(issue), variables));
+  return firstPerPath(problems);
+}
+
+/** Keeps the first problem of each path, in order. */
+export function firstPerPath(problems: readonly ConfigProblem[]): ConfigProblem[] {
   const seen = new Set<string>();
 
   return problems.filter((problem) => {
@@ -107,24 +80,16 @@ export function problemsFromIssues(
   });
 }
 
-function problemsOfIssue(
-  issue: z.core.$ZodIssue,
-  variables: ReadonlyMap<string, string>,
-): ConfigProblem[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({
-      path: formatPath([...issue.path, key]),
-      expected: issue.message,
-      found: 'a key this version does not know',
-    }));
+function problemOfIssue(issue: Issue): ConfigProblem {
+  const path = formatPath(issue.path);
+  if (issue.unknownKey) {
+    return { path, expected: issue.expected, found: 'a key this version does not know' };
   }
 
-  const path = formatPath(issue.path);
   const last = issue.path.at(-1);
   const secret = typeof last === 'string' && SECRET_KEYS.has(last);
   const found = secret ? 'an inline secret' : describeValue(issue.input);
-
-  return [withVariable({ path, expected: issue.message, found }, variables)];
+  return { path, expected: issue.expected, found };
 }
 
 /** Adds the environment variable that set the value at `problem.path`, if one did. */

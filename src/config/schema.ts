@@ -2,9 +2,21 @@ import { createPublicKey } from 'node:crypto';
 import { isIP } from 'node:net';
 
 import iconv from 'iconv-lite';
-import { z } from 'zod';
-
 import { TRANSPORTS } from '../devices/types.js';
+import {
+  absent,
+  array,
+  boolean,
+  type Infer,
+  integer,
+  number,
+  object,
+  oneOf,
+  optional,
+  partial,
+  string,
+  uuid,
+} from '../validation.js';
 
 /**
  * The schema of the configuration file as written, before `deviceDefaults` are merged and
@@ -30,13 +42,15 @@ export const MAX_OUTPUT_CAP_BYTES = 64 * 1024 * 1024;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = z.int({ error: 'a TCP port from 1 to 65535' }).min(1).max(65535);
+const port = integer({ expected: 'a TCP port from 1 to 65535', min: 1, max: 65535 });
 
-const filePath = z.string({ error: 'a file path' }).min(1, { error: 'a file path' });
+const filePath = string({ expected: 'a file path', min: 1 });
 
-const credentialName = z
-  .string({ error: 'a systemd credential name' })
-  .regex(CREDENTIAL_NAME_PATTERN, { error: 'a systemd credential name (no "/")' });
+const credentialName = string({
+  expected: 'a systemd credential name',
+  invalid: 'a systemd credential name (no "/")',
+  pattern: CREDENTIAL_NAME_PATTERN,
+});
 
 const MINUTE_MS = 60_000;
 
@@ -52,8 +66,7 @@ export const MAX_DURATION_MS = {
 
 /** Builds a schema of a whole number from `min` to `max`, with one "expected" text. */
 function wholeNumberIn(min: number, max: number, unit = '') {
-  const range = `a whole number${unit} from ${min} to ${max}`;
-  return z.int({ error: range }).min(min, { error: range }).max(max, { error: range });
+  return integer({ expected: `a whole number${unit} from ${min} to ${max}`, min, max });
 }
 
 function duration(min: number, max: number) {
@@ -62,23 +75,21 @@ function duration(min: number, max: number) {
 
 /** Accepts no value: secrets are never written into the configuration file itself. */
 function inlineSecret(fileKey: string, credentialKey: string) {
-  return z
-    .undefined({
-      error: `no inline secret; put it in a file and set ${fileKey} or ${credentialKey}`,
-    })
-    .optional();
+  return absent(`no inline secret; put it in a file and set ${fileKey} or ${credentialKey}`);
 }
 
-const sha256Fingerprint = z
-  .string({ error: 'a SHA-256 fingerprint' })
-  .regex(SHA256_HEX_PATTERN, { error: 'a SHA-256 fingerprint: 64 hex digits, colons allowed' });
+const sha256Fingerprint = string({
+  expected: 'a SHA-256 fingerprint',
+  invalid: 'a SHA-256 fingerprint: 64 hex digits, colons allowed',
+  pattern: SHA256_HEX_PATTERN,
+});
 
 const deviceFields = {
-  name: z.string({ error: 'a name' }).min(1, { error: 'a non-empty name' }),
-  transport: z.enum(TRANSPORTS, { error: `one of ${TRANSPORTS.join(', ')}` }),
+  name: string({ expected: 'a name', invalid: 'a non-empty name', min: 1 }),
+  transport: oneOf(TRANSPORTS),
   port,
-  ports: z.strictObject({ api: port, apiSsl: port, ssh: port }).partial(),
-  username: z.string({ error: 'a user name' }).min(1, { error: 'a non-empty user name' }),
+  ports: object(partial({ api: port, apiSsl: port, ssh: port }), { strict: true }),
+  username: string({ expected: 'a user name', invalid: 'a non-empty user name', min: 1 }),
   passwordFile: filePath,
   passwordCredential: credentialName,
   password: inlineSecret('passwordFile', 'passwordCredential'),
@@ -88,122 +99,148 @@ const deviceFields = {
   passphraseFile: filePath,
   passphraseCredential: credentialName,
   passphrase: inlineSecret('passphraseFile', 'passphraseCredential'),
-  codePage: z
-    .string({ error: 'an iconv-lite encoding name' })
-    .refine((name) => iconv.encodingExists(name), {
-      error: 'an encoding iconv-lite supports, such as windows-1252 or windows-1251',
-    }),
-  tags: z.array(z.string({ error: 'a tag' }).min(1, { error: 'a non-empty tag' })),
-  tls: z
-    .strictObject({
-      mode: z.enum(['certificate', 'anonymous'], { error: 'certificate or anonymous' }),
+  codePage: string({
+    expected: 'an iconv-lite encoding name',
+    invalid: 'an encoding iconv-lite supports, such as windows-1252 or windows-1251',
+    test: (name) => iconv.encodingExists(name),
+  }),
+  tags: array(string({ expected: 'a tag', invalid: 'a non-empty tag', min: 1 })),
+  tls: object(
+    partial({
+      mode: oneOf(['certificate', 'anonymous'], { expected: 'certificate or anonymous' }),
       fingerprint: sha256Fingerprint,
       caFile: filePath,
-    })
-    .partial(),
-  ssh: z
-    .strictObject({
-      loginOptions: z
-        .string({ error: 'RouterOS login options' })
-        .regex(/^[a-z0-9]*$/, { error: 'RouterOS login options such as ct or cet1024w' }),
-      hostKey: z
-        .string({ error: 'an SSH host key fingerprint' })
-        .regex(SSH_FINGERPRINT_PATTERN, { error: 'an SSH host key fingerprint SHA256:...' }),
-    })
-    .partial(),
+    }),
+    { strict: true },
+  ),
+  ssh: object(
+    partial({
+      loginOptions: string({
+        expected: 'RouterOS login options',
+        invalid: 'RouterOS login options such as ct or cet1024w',
+        pattern: /^[a-z0-9]*$/,
+      }),
+      hostKey: string({
+        expected: 'an SSH host key fingerprint',
+        invalid: 'an SSH host key fingerprint SHA256:...',
+        pattern: SSH_FINGERPRINT_PATTERN,
+      }),
+    }),
+    { strict: true },
+  ),
 };
 
-export const deviceDefaultsSchema = z.strictObject(deviceFields).partial();
+export const deviceDefaultsSchema = object(partial(deviceFields), { strict: true });
 
-export const deviceSchema = z.strictObject({
-  id: z
-    .string({ error: 'a device id' })
-    .regex(DEVICE_ID_PATTERN, { error: 'a device id of letters, digits, ".", "_" or "-"' }),
-  host: z
-    .string({ error: 'a host name or address' })
-    .refine((host) => isIP(host) !== 0 || DNS_NAME_PATTERN.test(host), {
-      error: 'an IP address or a DNS name, without scheme, port or path',
+export const deviceSchema = object(
+  {
+    id: string({
+      expected: 'a device id',
+      invalid: 'a device id of letters, digits, ".", "_" or "-"',
+      pattern: DEVICE_ID_PATTERN,
     }),
-  ...z.strictObject(deviceFields).partial().shape,
-});
+    host: string({
+      expected: 'a host name or address',
+      invalid: 'an IP address or a DNS name, without scheme, port or path',
+      test: (host) => isIP(host) !== 0 || DNS_NAME_PATTERN.test(host),
+    }),
+    ...partial(deviceFields),
+  },
+  { strict: true },
+);
 
-const controlPlaneSchema = z.strictObject({
-  url: z.string({ error: 'a ws:// or wss:// URL' }).refine(isWebSocketUrl, {
-    error: 'a ws:// or wss:// URL',
-  }),
-  tokenFile: filePath.optional(),
-  tokenCredential: credentialName.optional(),
-  token: inlineSecret('tokenFile', 'tokenCredential'),
-  jobSigningKey: z.strictObject({
-    keyId: z.string({ error: 'a key id' }).min(1, { error: 'a non-empty key id' }),
-    publicKey: z
-      .string({ error: 'an Ed25519 public key' })
-      .refine((text) => parseEd25519PublicKey(text) !== undefined, {
-        error: 'an Ed25519 public key: PEM, base64 SPKI or base64 of the 32 raw bytes',
-      }),
-  }),
-  caFile: filePath.optional(),
-  fingerprint: sha256Fingerprint.optional(),
-  allowInsecure: z.boolean({ error: 'true or false' }).optional(),
-});
+const controlPlaneSchema = object(
+  {
+    url: string({ expected: 'a ws:// or wss:// URL', test: isWebSocketUrl }),
+    tokenFile: optional(filePath),
+    tokenCredential: optional(credentialName),
+    token: inlineSecret('tokenFile', 'tokenCredential'),
+    jobSigningKey: object(
+      {
+        keyId: string({ expected: 'a key id', invalid: 'a non-empty key id', min: 1 }),
+        publicKey: string({
+          expected: 'an Ed25519 public key',
+          invalid: 'an Ed25519 public key: PEM, base64 SPKI or base64 of the 32 raw bytes',
+          test: (text) => parseEd25519PublicKey(text) !== undefined,
+        }),
+      },
+      { strict: true },
+    ),
+    caFile: optional(filePath),
+    fingerprint: optional(sha256Fingerprint),
+    allowInsecure: optional(boolean()),
+  },
+  { strict: true },
+);
 
-const runsSchema = z
-  .strictObject({
+const runsSchema = object(
+  partial({
     concurrency: wholeNumberIn(1, 1024),
     connectTimeoutMs: duration(1, MAX_DURATION_MS.connect),
     commandTimeoutMs: duration(1, MAX_DURATION_MS.run),
     runTimeoutMs: duration(1, MAX_DURATION_MS.run),
-    outputCapBytes: z
-      .int({ error: 'a whole number of bytes' })
-      .min(1024, { error: 'a number of bytes of 1024 or more' })
-      .max(MAX_OUTPUT_CAP_BYTES, { error: `at most ${MAX_OUTPUT_CAP_BYTES} bytes (64 MiB)` }),
+    outputCapBytes: integer({
+      expected: 'a whole number of bytes',
+      invalid: `a number of bytes from 1024 to ${MAX_OUTPUT_CAP_BYTES} (64 MiB)`,
+      min: 1024,
+      max: MAX_OUTPUT_CAP_BYTES,
+    }),
     shutdownDrainMs: duration(0, MAX_DURATION_MS.drain),
-  })
-  .partial();
+  }),
+  { strict: true },
+);
 
-const statusSchema = z
-  .strictObject({
-    listen: z
-      .string({ error: 'HOST:PORT' })
-      .refine((text) => parseListenAddress(text) !== undefined, {
-        error: 'HOST:PORT, such as 127.0.0.1:9181 or [::1]:9181',
-      }),
+const statusSchema = object(
+  partial({
+    listen: string({
+      expected: 'HOST:PORT',
+      invalid: 'HOST:PORT, such as 127.0.0.1:9181 or [::1]:9181',
+      test: (text) => parseListenAddress(text) !== undefined,
+    }),
     tokenFile: filePath,
     tokenCredential: credentialName,
     token: inlineSecret('tokenFile', 'tokenCredential'),
-  })
-  .partial();
-
-const storeSchema = z
-  .strictObject({
-    path: filePath,
-    retention: z
-      .strictObject({
-        maxAgeDays: z.number({ error: 'a number of days' }).positive({ error: 'more than 0 days' }),
-        maxSizeMiB: z.number({ error: 'a number of MiB' }).min(1, { error: 'at least 1 MiB' }),
-      })
-      .partial(),
-  })
-  .partial();
-
-export const configFileSchema = z.strictObject({
-  siteId: z.uuid({ error: 'a UUID' }),
-  logLevel: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).optional(),
-  controlPlane: controlPlaneSchema,
-  runs: runsSchema.optional(),
-  status: statusSchema.optional(),
-  store: storeSchema.optional(),
-  deviceDefaults: deviceDefaultsSchema.optional(),
-  devices: z.array(deviceSchema, { error: 'a list of devices' }).min(1, {
-    error: 'a list of at least one device',
   }),
-});
+  { strict: true },
+);
 
-export type ConfigFile = z.infer<typeof configFileSchema>;
+const storeSchema = object(
+  partial({
+    path: filePath,
+    retention: object(
+      partial({
+        maxAgeDays: number({ expected: 'a number of days', invalid: 'more than 0 days', above: 0 }),
+        maxSizeMiB: number({ expected: 'a number of MiB', invalid: 'at least 1 MiB', min: 1 }),
+      }),
+      { strict: true },
+    ),
+  }),
+  { strict: true },
+);
 
-export type DeviceEntry = z.infer<typeof deviceSchema>;
+export const configFileSchema = object(
+  {
+    siteId: uuid(),
+    logLevel: optional(oneOf(LOG_LEVELS)),
+    controlPlane: controlPlaneSchema,
+    runs: optional(runsSchema),
+    status: optional(statusSchema),
+    store: optional(storeSchema),
+    deviceDefaults: optional(deviceDefaultsSchema),
+    devices: array(deviceSchema, {
+      expected: 'a list of devices',
+      invalid: 'a list of at least one device',
+      min: 1,
+    }),
+  },
+  { strict: true },
+);
 
-export type DeviceDefaults = z.infer<typeof deviceDefaultsSchema>;
+export type ConfigFile = Infer<typeof configFileSchema>;
+
+export type DeviceEntry = Infer<typeof deviceSchema>;
+
+export type DeviceDefaults = Infer<typeof deviceDefaultsSchema>;
 
 function isWebSocketUrl(text: string): boolean {
   try {

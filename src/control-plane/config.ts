@@ -2,14 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import {
-  type ConfigProblem,
-  expectedTextMap,
-  formatProblem,
-  problemsFromIssues,
-} from '../config/problems.js';
+import { type ConfigProblem, formatProblem } from '../config/problems.js';
 import { AgentError } from '../errors.js';
 import { isLoopbackHost } from '../protocol/addresses.js';
+import { expectedTextMap, problemsFromZodIssues } from './config-problems.js';
 
 const SITE_TOKEN_HASH = /^sha256:[0-9a-f]{64}$/;
 
@@ -67,7 +63,7 @@ export function parseControlPlaneConfig(
 ): ControlPlaneConfig {
   const parsed = configSchema.safeParse(value, { reportInput: true, error: expectedTextMap });
   if (!parsed.success) {
-    const problems = problemsFromIssues(parsed.error.issues, new Map()).map((problem) =>
+    const problems = problemsFromZodIssues(parsed.error.issues).map((problem) =>
       problem.found === 'nothing'
         ? { ...problem, found: 'nothing (the setting is missing)' }
         : problem,

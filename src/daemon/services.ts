@@ -28,7 +28,7 @@ export async function startServices(
   // The status source reads the uplink, which takes the metrics' observer, so it is late-bound.
   const link: { uplink?: UplinkClient } = {};
   const source = statusSource(core, runtime, () => link.uplink?.getStatus() ?? { ...IDLE_UPLINK });
-  const metrics = new AgentMetrics(source);
+  const metrics = new AgentMetrics(source, logger);
   const cleanups = [countRunsFromOutbox(source, metrics, logger)];
   closers.push(...cleanups);
 
@@ -40,11 +40,8 @@ export async function startServices(
     logger,
   });
   closers.push(() => status.close());
-  // The agent is ready from here on. prom-client and the uplink's modules load only now, so
-  // that their imports do not delay the first /readyz response.
-  metrics.load().catch((error: unknown) => {
-    logger.error({ err: error }, 'metrics not available because prom-client failed to load');
-  });
+  // The agent is ready from here on. The uplink's modules load only now, so that their imports
+  // do not delay the first /readyz response; prom-client loads on the first scrape of /metrics.
 
   // Runs start only once the status port is bound, so a port conflict fails the start before
   // any device is contacted.

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { z } from 'zod';
 import { AgentError, type ErrorCode } from '../errors.js';
+import { type Issue, type Schema, safeParse } from '../validation.js';
 import { LIMITS } from './limits.js';
 import type { ErrorFrame } from './messages.js';
 
@@ -34,7 +34,7 @@ function messageBuffer(data: RawMessage): Buffer {
  * Decodes one inbound frame: checks its size, parses the JSON, rejects prototype keys and deep
  * nesting, then validates it against `schema`. Throws `FRAME_TOO_LARGE` or `FRAME_INVALID`.
  */
-export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.ZodType<T>): T {
+export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: Schema<T>): T {
   const size = messageBytes(data);
   if (size > LIMITS.maxFrameBytes) {
     throw new AgentError(
@@ -58,18 +58,26 @@ export function decodeFrame<T>(data: RawMessage, isBinary: boolean, schema: z.Zo
   const value = parseJson(bytes.toString('utf8'));
   checkShape(value, 0);
 
-  const parsed = schema.safeParse(value);
+  const parsed = safeParse(schema, value);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue === undefined ? '' : issue.path.join('.');
+    const { path, expected } = describeIssue(parsed.issues[0]);
     throw new AgentError(
       'FRAME_INVALID',
-      `Frame is invalid at "${path || '(root)'}": ${issue?.message ?? 'schema mismatch'}`,
-      { details: { path, type: frameType(value) } },
+      `Frame is invalid at "${path || '(root)'}": ${expected}`,
+      {
+        details: { path, type: frameType(value) },
+      },
     );
   }
 
   return parsed.data;
+}
+
+/** Returns the dotted path and the "expected" text of a validation issue, for an error reply. */
+export function describeIssue(issue: Issue | undefined): { path: string; expected: string } {
+  return issue === undefined
+    ? { path: '', expected: 'schema mismatch' }
+    : { path: issue.path.join('.'), expected: `expected ${issue.expected}` };
 }
 
 function parseJson(text: string): unknown {

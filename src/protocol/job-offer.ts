@@ -1,5 +1,7 @@
 import { AgentError } from '../errors.js';
 import type { Job, JobLimits } from '../jobs/types.js';
+import { safeParse } from '../validation.js';
+import { describeIssue } from './frames.js';
 import { LIMITS } from './limits.js';
 import { type JobOfferBody, jobOfferBodySchema } from './messages.js';
 import {
@@ -42,7 +44,8 @@ export function signJobOffer(
 
 /** Extracts the job id of an offer that may be malformed, for the rejection reply. */
 export function offeredJobId(raw: unknown): string | undefined {
-  const parsed = jobOfferBodySchema.shape.id.safeParse(
+  const parsed = safeParse(
+    jobOfferBodySchema.shape.id,
     typeof raw === 'object' && raw !== null && 'id' in raw ? raw.id : undefined,
   );
   return parsed.success ? parsed.data : undefined;
@@ -115,15 +118,12 @@ function definedLimits(limits: JobOfferBody['limits']): JobLimits {
 }
 
 function parseOffer(raw: unknown): JobOfferBody {
-  const parsed = jobOfferBodySchema.safeParse(raw);
+  const parsed = safeParse(jobOfferBodySchema, raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.join('.') ?? '';
-    throw new AgentError(
-      'JOB_INVALID',
-      `Job offer is invalid at "${path}": ${issue?.message ?? 'schema mismatch'}`,
-      { details: { jobId: offeredJobId(raw), path } },
-    );
+    const { path, expected } = describeIssue(parsed.issues[0]);
+    throw new AgentError('JOB_INVALID', `Job offer is invalid at "${path}": ${expected}`, {
+      details: { jobId: offeredJobId(raw), path },
+    });
   }
 
   const body = parsed.data;

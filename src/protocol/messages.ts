@@ -1,6 +1,20 @@
-import { z } from 'zod';
 import { ERROR_CODES } from '../errors.js';
 import type { RunState } from '../jobs/types.js';
+import {
+  array,
+  boolean,
+  discriminated,
+  type Infer,
+  integer,
+  literal,
+  object,
+  oneOf,
+  optional,
+  string,
+  union,
+  unknown,
+  uuid as uuidSchema,
+} from '../validation.js';
 import { LIMITS } from './limits.js';
 
 /*
@@ -9,58 +23,60 @@ import { LIMITS } from './limits.js';
  * docs/protocol.md describes each frame, its ordering and its acknowledgement.
  */
 
-const shortText = z.string().min(1).max(LIMITS.maxShortText);
-const longText = z.string().max(LIMITS.maxLongText);
-const uuid = z.uuid();
+const shortText = string({ min: 1, max: LIMITS.maxShortText });
+const longText = string({ max: LIMITS.maxLongText });
+const uuid = uuidSchema();
 
 /** Milliseconds since the Unix epoch, as an integer. */
-const epochMs = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
-const sequence = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
-const errorCode = z.enum(ERROR_CODES);
+const epochMs = integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
+const sequence = integer({ min: 1, max: Number.MAX_SAFE_INTEGER });
+const errorCode = oneOf(ERROR_CODES, { expected: 'an error code of protocol v1' });
 
-export const transportSchema = z.enum(['api', 'api-ssl', 'ssh']);
+/** `all`, or the ids of at least `min` devices. */
+function deviceTargets(min: number) {
+  const ids = array(shortText, { min, max: LIMITS.maxDevices });
+  return union<'all' | string[]>([literal('all'), ids], `"all" or a list of device ids`);
+}
+
+export const transportSchema = oneOf(['api', 'api-ssl', 'ssh']);
 
 /** One device of the site's inventory as the agent reports it. Never carries credentials. */
-export const inventoryDeviceSchema = z.object({
+export const inventoryDeviceSchema = object({
   id: shortText,
   name: shortText,
   transport: transportSchema,
-  routerosVersion: shortText.optional(),
+  routerosVersion: optional(shortText),
 });
 
-export const jobLimitsSchema = z.object({
-  maxConcurrency: z.int().min(1).max(LIMITS.maxDevices).optional(),
-  maxErrors: z.int().min(0).max(LIMITS.maxDevices).optional(),
-  runTimeoutMs: z
-    .int()
-    .min(1)
-    .max(24 * 60 * 60 * 1000)
-    .optional(),
+export const jobLimitsSchema = object({
+  maxConcurrency: optional(integer({ min: 1, max: LIMITS.maxDevices })),
+  maxErrors: optional(integer({ min: 0, max: LIMITS.maxDevices })),
+  runTimeoutMs: optional(integer({ min: 1, max: 24 * 60 * 60 * 1000 })),
 });
 
 /**
  * A job as the control plane offers it. The signature is optional here so that an unsigned
  * offer is reported as `JOB_UNSIGNED` rather than as a malformed one.
  */
-export const jobOfferBodySchema = z.object({
+export const jobOfferBodySchema = object({
   id: uuid,
   siteId: uuid,
   description: longText,
-  script: z.string().min(1),
-  targets: z.union([z.literal('all'), z.array(shortText).min(1).max(LIMITS.maxDevices)]),
+  script: string({ min: 1 }),
+  targets: deviceTargets(1),
   launchAt: epochMs,
   expiresAt: epochMs,
-  makeBackup: z.boolean(),
+  makeBackup: boolean(),
   limits: jobLimitsSchema,
-  authorization: z.object({
+  authorization: object({
     authorizedBy: shortText,
     authorizedAt: epochMs,
     keyId: shortText,
-    signature: z.string().max(LIMITS.maxShortText).optional(),
+    signature: optional(string({ max: LIMITS.maxShortText })),
   }),
 });
 
-export type JobOfferBody = z.infer<typeof jobOfferBodySchema>;
+export type JobOfferBody = Infer<typeof jobOfferBodySchema>;
 
 /** Every run state. `satisfies` rejects a name that `RunState` lacks. */
 const RUN_STATES = [
@@ -74,113 +90,110 @@ const RUN_STATES = [
   'interrupted',
 ] as const satisfies readonly RunState[];
 
-export const runStateSchema = z.enum(RUN_STATES);
+export const runStateSchema = oneOf(RUN_STATES);
 
 /** One run's state and result, as the agent's outbox recorded it. */
-export const runReportSchema = z.object({
+export const runReportSchema = object({
   jobId: uuid,
   deviceId: shortText,
   state: runStateSchema,
-  revision: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
-  reasonCode: errorCode.optional(),
-  reasonMessage: longText.optional(),
-  errorLine: z.int().min(1).optional(),
-  errorColumn: z.int().min(1).optional(),
-  output: z.string().optional(),
-  outputTruncated: z.boolean(),
-  outputBytes: z.int().min(0),
-  outputCaptured: z.boolean(),
-  startedAt: epochMs.optional(),
-  finishedAt: epochMs.optional(),
+  revision: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  reasonCode: optional(errorCode),
+  reasonMessage: optional(longText),
+  errorLine: optional(integer({ min: 1 })),
+  errorColumn: optional(integer({ min: 1 })),
+  output: optional(string()),
+  outputTruncated: boolean(),
+  outputBytes: integer({ min: 0 }),
+  outputCaptured: boolean(),
+  startedAt: optional(epochMs),
+  finishedAt: optional(epochMs),
 });
 
-export type RunReport = z.infer<typeof runReportSchema>;
+export type RunReport = Infer<typeof runReportSchema>;
 
-const errorFrame = z.object({
-  type: z.literal('error'),
+const errorFrame = object({
+  type: literal('error'),
   code: errorCode,
   message: longText,
   /** Type of the frame that caused the error, when it could be read. */
-  inReplyTo: shortText.optional(),
-  jobId: uuid.optional(),
-  seq: sequence.optional(),
+  inReplyTo: optional(shortText),
+  jobId: optional(uuid),
+  seq: optional(sequence),
 });
 
 /** Frames the agent sends. */
-export const agentFrameSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('hello'),
-    protocols: z.array(z.int().min(1)).min(1).max(16),
+export const agentFrameSchema = discriminated('type', [
+  object({
+    type: literal('hello'),
+    protocols: array(integer({ min: 1 }), { min: 1, max: 16 }),
     agentVersion: shortText,
     siteId: uuid,
-    devices: z.array(inventoryDeviceSchema).max(LIMITS.maxDevices),
+    devices: array(inventoryDeviceSchema, { max: LIMITS.maxDevices }),
     /**
      * Id of the agent's outbox, fixed when its store was created. A new id means that
      * sequence numbers restart at 1, so the control plane resets the site's last sequence number.
      */
     outboxId: uuid,
     /** Highest status sequence number the agent has recorded as acknowledged, or 0. */
-    acknowledgedSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+    acknowledgedSeq: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   }),
-  z.object({ type: z.literal('job_accepted'), jobId: uuid }),
-  z.object({
-    type: z.literal('job_rejected'),
+  object({ type: literal('job_accepted'), jobId: uuid }),
+  object({
+    type: literal('job_rejected'),
     jobId: uuid,
     code: errorCode,
     message: longText,
   }),
-  z.object({
-    type: z.literal('job_stored'),
+  object({
+    type: literal('job_stored'),
     seq: sequence,
     jobId: uuid,
     receivedAt: epochMs,
-    targets: z.union([z.literal('all'), z.array(shortText).max(LIMITS.maxDevices)]),
+    targets: deviceTargets(0),
   }),
-  z.object({
-    type: z.literal('job_launched'),
+  object({
+    type: literal('job_launched'),
     seq: sequence,
     jobId: uuid,
     launchedAt: epochMs,
-    deviceIds: z.array(shortText).max(LIMITS.maxDevices),
+    deviceIds: array(shortText, { max: LIMITS.maxDevices }),
   }),
-  z.object({ type: z.literal('run_status'), seq: sequence, run: runReportSchema }),
-  z.object({
-    type: z.literal('job_verdict'),
+  object({ type: literal('run_status'), seq: sequence, run: runReportSchema }),
+  object({
+    type: literal('job_verdict'),
     seq: sequence,
     jobId: uuid,
-    verdict: z.enum(['completed', 'failed']),
+    verdict: oneOf(['completed', 'failed']),
     decidedAt: epochMs,
   }),
   errorFrame,
 ]);
 
 /** Frames the control plane sends. */
-export const controlPlaneFrameSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('welcome'),
-    protocol: z.int().min(1),
+export const controlPlaneFrameSchema = discriminated('type', [
+  object({
+    type: literal('welcome'),
+    protocol: integer({ min: 1 }),
     siteId: uuid,
     /** Highest status sequence number the control plane has recorded for the site, or 0. */
-    lastSeq: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
-    heartbeatIntervalMs: z
-      .int()
-      .min(1000)
-      .max(10 * 60 * 1000),
-    maxUnacknowledgedStatus: z.int().min(1).max(LIMITS.maxUnacknowledgedStatus),
+    lastSeq: integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    heartbeatIntervalMs: integer({ min: 1000, max: 10 * 60 * 1000 }),
+    maxUnacknowledgedStatus: integer({ min: 1, max: LIMITS.maxUnacknowledgedStatus }),
   }),
-  z.object({ type: z.literal('job_offer'), job: z.unknown() }),
-  z.object({ type: z.literal('job_cancel'), jobId: uuid }),
-  z.object({ type: z.literal('status_ack'), seq: sequence }),
+  object({ type: literal('job_offer'), job: unknown() }),
+  object({ type: literal('job_cancel'), jobId: uuid }),
+  object({ type: literal('status_ack'), seq: sequence }),
   errorFrame,
 ]);
 
-export type AgentFrame = z.infer<typeof agentFrameSchema>;
-export type ControlPlaneFrame = z.infer<typeof controlPlaneFrameSchema>;
+export type AgentFrame = Infer<typeof agentFrameSchema>;
+export type ControlPlaneFrame = Infer<typeof controlPlaneFrameSchema>;
 export type HelloFrame = Extract<AgentFrame, { type: 'hello' }>;
 export type WelcomeFrame = Extract<ControlPlaneFrame, { type: 'welcome' }>;
 export type StatusFrame = Extract<
   AgentFrame,
   { type: 'job_stored' | 'job_launched' | 'run_status' | 'job_verdict' }
 >;
-export type ErrorFrame = z.infer<typeof errorFrame>;
-export type InventoryDevice = z.infer<typeof inventoryDeviceSchema>;
+export type ErrorFrame = Infer<typeof errorFrame>;
+export type InventoryDevice = Infer<typeof inventoryDeviceSchema>;

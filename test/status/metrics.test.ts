@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Run } from '../../src/jobs/types.js';
-import { AgentMetrics } from '../../src/status/metrics.js';
+import { AgentMetrics, MAX_WAITING_OBSERVATIONS } from '../../src/status/metrics.js';
 import { ManualClock } from '../support/manual-clock.js';
 import { testStatusSource } from '../support/status-source.js';
 import { openTempStore } from '../support/temp-store.js';
@@ -61,6 +61,28 @@ describe('AgentMetrics', () => {
     const { body } = await metrics.render();
 
     expect(body).toMatch(/^edge_agent_runs_total\{state="failed"\} 2$/m);
+  });
+
+  it('defers load below the limit', () => {
+    const metrics = newMetrics();
+    for (let index = 1; index < MAX_WAITING_OBSERVATIONS; index++) {
+      metrics.observeRun(finishedRun('succeeded'));
+    }
+
+    expect(metrics.loadStarted).toBe(false);
+  });
+
+  it('loads past the waiting limit', async () => {
+    const metrics = newMetrics();
+    for (let index = 0; index < MAX_WAITING_OBSERVATIONS; index++) {
+      metrics.observeRun(finishedRun('succeeded'));
+    }
+
+    expect(metrics.loadStarted).toBe(true);
+    const { body } = await metrics.render();
+    expect(body).toMatch(
+      new RegExp(`^edge_agent_runs_total\\{state="succeeded"\\} ${MAX_WAITING_OBSERVATIONS}$`, 'm'),
+    );
   });
 
   it('ignores runs not yet final', async () => {
