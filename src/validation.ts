@@ -174,9 +174,12 @@ export function boolean(): Schema<boolean> {
   );
 }
 
-/** Returns a schema that accepts any value unchecked. */
+/**
+ * Returns a schema that accepts any value unchecked. Its key is still required, so an object
+ * that lacks it, such as a job_offer frame without its job, fails.
+ */
 export function unknown(): Schema<unknown> {
-  return schema((value) => value);
+  return schema((value, walk) => (value === undefined ? fail(walk, 'a value', value) : value));
 }
 
 /**
