@@ -188,7 +188,7 @@ function report(params: FootprintParams, samples: readonly StartSample[]): Bench
  * Writes the agent configuration as an operator would for a site: shared settings in
  * `deviceDefaults`, and each device with its id, address and port.
  */
-function writeAgentConfig(
+export function writeAgentConfig(
   directory: string,
   controlPlane: ControlPlaneProcess,
   inventory: readonly DeviceConfig[],

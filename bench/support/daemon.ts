@@ -48,15 +48,22 @@ export function unitNodeOptions(unitText: string = readFileSync(UNIT_FILE, 'utf8
 
 /**
  * Starts `edge-agent run --config FILE` as the systemd unit does: with the node options of its
- * `ExecStart=` line and nothing else.
+ * `ExecStart=` line and nothing else. `script` is another build's `edge-agent.js` to run instead
+ * of this repository's.
  */
-export function startDaemon(configFile: string, logFile: string): Daemon {
+export function startDaemon(configFile: string, logFile: string, script?: string): Daemon {
   // The log file is shared by every start, so only lines past its current end are this start's.
   const logOffset = statSync(logFile, { throwIfNoEntry: false })?.size ?? 0;
+  const runArgs = ['run', '--config', configFile];
   const startedAt = performance.now();
   const child = spawn(
     process.execPath,
-    [...unitNodeOptions(), ...nodeArguments('src/cli/edge-agent', ['run', '--config', configFile])],
+    [
+      ...unitNodeOptions(),
+      ...(script === undefined
+        ? nodeArguments('src/cli/edge-agent', runArgs)
+        : [script, ...runArgs]),
+    ],
     { stdio: ['ignore', openSync(logFile, 'a'), 'inherit'] },
   );
   const exited = once(child, 'exit') as Promise<[number | null]>;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { runApiFanout } from '../../bench/api-fanout.js';
 import { runFootprint } from '../../bench/footprint.js';
+import { compareFootprints, formatComparison } from '../../bench/footprint-compare.js';
 import { runOutboxReplay } from '../../bench/outbox-replay.js';
 import { runSimulatorCapacity } from '../../bench/simulator-capacity.js';
 import { runSshFanout, type Tool } from '../../bench/ssh-fanout.js';
@@ -92,6 +93,23 @@ describe('benchmark modules', () => {
     expect(metric(report, 'ready, restart (median)')).toBeGreaterThan(0);
     expect(metric(report, 'idle RSS after 0.3 s')).toBeGreaterThan(0);
     expect(metric(report, 'idle anonymous memory after 0.3 s')).toBeGreaterThan(0);
+  });
+
+  it('footprint compare samples each variant', { timeout: 60_000 }, async () => {
+    const results = await compareFootprints(
+      {
+        devices: 2,
+        rounds: 1,
+        settleMs: 100,
+        readings: 1,
+        variants: [{ name: 'first' }, { name: 'second' }],
+      },
+      quiet,
+    );
+
+    expect(results.map((result) => result.name)).toEqual(['first', 'second']);
+    expect(results.every((result) => (result.rss[0] ?? 0) > 0)).toBe(true);
+    expect(formatComparison(results)).toContain('second: RSS median');
   });
 
   it('simulator capacity answers every request', { timeout: 60_000 }, async () => {
