@@ -174,9 +174,12 @@ export function boolean(): Schema<boolean> {
   );
 }
 
-/** Returns a schema that accepts any value unchecked. */
+/**
+ * Returns a schema that accepts any value unchecked. Its key is still required, so an object
+ * that lacks it, such as a job_offer frame without its job, fails.
+ */
 export function unknown(): Schema<unknown> {
-  return schema((value) => value);
+  return schema((value, walk) => (value === undefined ? fail(walk, 'a value', value) : value));
 }
 
 /**
@@ -341,15 +344,28 @@ export function partial<const S extends Shape>(
 
 /**
  * Returns a schema of values that fit one of `options`, checked in order. `expected` describes
- * them all.
+ * them all. When the value fails every option but has the type of only one, such as a list
+ * with an empty item, that option's issues are reported, so the path names the item.
  */
 export function union<T>(options: ReadonlyArray<Schema<T>>, expected: string): Schema<T> {
   return schema((value, walk) => {
+    const nested: Issue[][] = [];
     for (const option of options) {
-      const checked = option.check(value, { path: walk.path, issues: [] });
+      const issues: Issue[] = [];
+      const checked = option.check(value, { path: walk.path, issues });
       if (checked !== INVALID) {
         return checked;
       }
+
+      if (issues.length > 0 && issues.every((issue) => issue.path.length > walk.path.length)) {
+        nested.push(issues);
+      }
+    }
+
+    const [only, ...others] = nested;
+    if (only !== undefined && others.length === 0) {
+      walk.issues.push(...only);
+      return INVALID;
     }
 
     return fail(walk, expected, value);
@@ -374,7 +390,11 @@ export function discriminated<K extends string, const V extends ReadonlyArray<Va
 
   const expected = `one of ${[...byValue.keys()].join(', ')}`;
   return schema((value, walk) => {
-    const tag = typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return fail(walk, 'a mapping of keys to values', value);
+    }
+
+    const tag = Reflect.get(value, key);
     const variant = byValue.get(tag);
     if (variant === undefined) {
       walk.path.push(key);

@@ -17,6 +17,7 @@ import {
   safeParse,
   string,
   union,
+  unknown,
   uuid,
 } from '../src/validation.js';
 
@@ -49,6 +50,10 @@ describe('object', () => {
 
     expect(result.success).toBe(true);
     expect(result.success && Object.hasOwn(result.data, 'port')).toBe(false);
+  });
+
+  it('reports a missing unknown key', () => {
+    expect(pathsOf(object({ job: unknown() }), {})).toEqual(['job']);
   });
 
   it('reports a missing required key', () => {

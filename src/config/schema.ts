@@ -181,7 +181,7 @@ const runsSchema = object(
     runTimeoutMs: duration(1, MAX_DURATION_MS.run),
     outputCapBytes: integer({
       expected: 'a whole number of bytes',
-      invalid: `a number of bytes from 1024 to ${MAX_OUTPUT_CAP_BYTES} (64 MiB)`,
+      invalid: `a whole number of bytes from 1024 to ${MAX_OUTPUT_CAP_BYTES} (64 MiB)`,
       min: 1024,
       max: MAX_OUTPUT_CAP_BYTES,
     }),

@@ -60,8 +60,10 @@ export class AgentMetrics {
    * it again returns the same promise.
    */
   load(): Promise<PrometheusMetrics> {
-    this.loading ??= import('./prometheus.js').then(
-      ({ PrometheusMetrics }) => {
+    // The failure handler follows the creation, so a registry that fails to build, not only an
+    // import that fails, also ends the waiting list rather than leaving it to grow.
+    this.loading ??= import('./prometheus.js')
+      .then(({ PrometheusMetrics }) => {
         const registry = new PrometheusMetrics(this.source);
         for (const observe of this.waiting ?? []) {
           observe(registry);
@@ -70,16 +72,15 @@ export class AgentMetrics {
         this.waiting = [];
         this.registry = registry;
         return registry;
-      },
-      (error: unknown) => {
+      })
+      .catch((error: unknown) => {
         this.waiting = undefined;
         this.logger?.error(
           { err: error },
           'metrics not available because prom-client failed to load',
         );
         throw error;
-      },
-    );
+      });
     return this.loading;
   }
 

@@ -132,6 +132,47 @@ describe('edge-agent run after a reload', () => {
   });
 });
 
+describe('edge-agent run reloading repeatedly', () => {
+  it('recovers from a YAML syntax error', async () => {
+    await writeFile(site.configFile, 'siteId: [unclosed\n');
+
+    children.signal('agent', 'SIGHUP');
+    await waitUntil(() => failures().length === 2, 10_000, 'second failed reload');
+    const error = failures()[1]?.err as { code?: string; details?: { problems?: unknown } };
+    await site.writeConfig({ devices: inventory.slice(0, 1) });
+    await reload(6);
+
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.details?.problems).toEqual([expect.objectContaining({ path: '(file)' })]);
+    expect(await deviceIds()).toEqual(['r1']);
+  });
+
+  it('applies many reloads in a row', async () => {
+    const changes: Array<[unknown, unknown]> = [];
+    for (let index = 0; index < 8; index += 1) {
+      await site.writeConfig({ devices: index % 2 === 0 ? inventory : inventory.slice(0, 1) });
+      await reload(7 + index);
+      changes.push([reloads()[6 + index]?.added, reloads()[6 + index]?.removed]);
+    }
+
+    expect(changes).toEqual(
+      Array.from({ length: 4 }, () => [
+        [['r2'], []],
+        [[], ['r2']],
+      ]).flat(),
+    );
+    expect(await deviceIds()).toEqual(['r1']);
+    expect(children.exitCode('agent')).toBeNull();
+  });
+});
+
+/** Returns the `reload failed; inventory unchanged` log records so far. */
+function failures(): Array<Record<string, unknown>> {
+  return logRecords(children, 'agent').filter(
+    (record) => record.msg === 'reload failed; inventory unchanged',
+  );
+}
+
 /** Sends SIGHUP and waits until the agent logged its `count`th `inventory reloaded`. */
 async function reload(count: number): Promise<void> {
   children.signal('agent', 'SIGHUP');

@@ -2,10 +2,22 @@ import { randomUUID } from 'node:crypto';
 
 import { describe, expect, it } from 'vitest';
 
+import { AgentError } from '../../src/errors.js';
 import { decodeFrame } from '../../src/protocol/frames.js';
 import { agentFrameSchema } from '../../src/protocol/messages.js';
 import { thrownCode } from '../support/errors.js';
 import { runReport } from '../support/run-reports.js';
+
+/** Runs `body` and returns the details of the AgentError it throws. */
+function thrownDetails(body: () => unknown): Record<string, unknown> | undefined {
+  try {
+    body();
+  } catch (error) {
+    return error instanceof AgentError ? error.details : undefined;
+  }
+
+  return undefined;
+}
 
 function decode(text: string) {
   return decodeFrame(Buffer.from(text), false, agentFrameSchema);
@@ -35,6 +47,28 @@ describe('decodeFrame', () => {
     const text = `${statusText.slice(0, -1)},"deep":${'['.repeat(20)}${']'.repeat(20)}}`;
     expect(thrownCode(() => decode(text))).toBe('FRAME_INVALID');
   });
+
+  it.each([
+    ['an empty device id', ['']],
+    ['a device id too long', ['r'.repeat(257)]],
+  ])('names the item of %s', (_case, targets) => {
+    const text = JSON.stringify({
+      type: 'job_stored',
+      seq: 1,
+      jobId: randomUUID(),
+      receivedAt: 0,
+      targets,
+    });
+
+    expect(thrownDetails(() => decode(text))?.path).toBe('targets.0');
+  });
+
+  it.each(['[]', 'null', '"hello"', '[{"type":"hello"}]'])(
+    'reports frame %s at the root',
+    (text) => {
+      expect(thrownDetails(() => decode(text))?.path).toBe('');
+    },
+  );
 
   it('rejects text that is not JSON', () => {
     expect(thrownCode(() => decode('{"type":'))).toBe('FRAME_INVALID');

@@ -94,3 +94,29 @@ describe('AgentMetrics', () => {
     expect(body).not.toMatch(/^edge_agent_runs_total\{/m);
   });
 });
+
+describe('AgentMetrics first scrapes', () => {
+  it('two concurrent scrapes count once', async () => {
+    const metrics = newMetrics();
+    metrics.observeRun(finishedRun('succeeded'));
+    metrics.observeRun(finishedRun('succeeded'));
+
+    const bodies = await Promise.all([metrics.render(), metrics.render()]);
+
+    for (const { body } of bodies) {
+      expect(body).toMatch(/^edge_agent_runs_total\{state="succeeded"\} 2$/m);
+    }
+  });
+
+  it('counts an observation during load once', async () => {
+    const metrics = newMetrics();
+    metrics.observeRun(finishedRun('failed'));
+    const scrape = metrics.render();
+    metrics.observeRun(finishedRun('failed'));
+
+    await scrape;
+    const { body } = await metrics.render();
+
+    expect(body).toMatch(/^edge_agent_runs_total\{state="failed"\} 2$/m);
+  });
+});

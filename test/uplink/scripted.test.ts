@@ -314,3 +314,38 @@ describe('uplink replaced connection', () => {
     );
   });
 });
+
+describe('uplink malformed frames', () => {
+  it('offer without a job is a frame error', async () => {
+    const { peer, agent } = await connect();
+
+    peer.send({ type: 'job_offer' });
+
+    const error = await peer.next('error');
+    expect(error.code).toBe('FRAME_INVALID');
+    expect(agent.intakeCalls).toEqual([]);
+  });
+
+  it('rejects prototype keys and keeps serving', async () => {
+    const { peer, agent, clock } = await connect();
+    const offer = signedOffer(key, SITE, clock.now());
+    const frames = [
+      '{"type":"status_ack","seq":1,"__proto__":{"polluted":true}}',
+      `{"type":"job_offer","job":{"__proto__":{"polluted":true},"id":"${offer.id}"}}`,
+      '{"type":"job_cancel","jobId":"x","constructor":{"prototype":{"polluted":true}}}',
+      '{"type":"status_ack","seq":1e999}',
+    ];
+
+    for (const frame of frames) {
+      peer.send(frame);
+    }
+    peer.send({ type: 'job_offer', job: offer });
+
+    await peer.next('job_accepted');
+    expect(peer.ofType('error').map((frame) => frame.code)).toEqual(
+      frames.map(() => 'FRAME_INVALID'),
+    );
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(agent.jobIds()).toEqual([offer.id]);
+  });
+});
