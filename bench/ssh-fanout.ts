@@ -104,7 +104,7 @@ export async function runSshFanout(params: SshFanoutParams, log: Log): Promise<B
 
   try {
     const samples = new Map<Tool, ToolSample[]>(params.tools.map((tool) => [tool, []]));
-    const runningJobs: JobFigures[] = [];
+    const secondJobs: JobFigures[] = [];
     const checks: Check[] = [];
     const rounds = params.repetitions + (params.warmUp ? 1 : 0);
 
@@ -136,13 +136,13 @@ export async function runSshFanout(params: SshFanoutParams, log: Log): Promise<B
           }
 
           if (!warmUp) {
-            runningJobs.push(running.job);
+            secondJobs.push(running.job);
           }
         }
       }
     }
 
-    return report(params, samples, runningJobs, checks);
+    return report(params, samples, secondJobs, checks);
   } finally {
     await simulator.close();
     rmSync(directory, { recursive: true, force: true });
@@ -220,7 +220,7 @@ async function measureTool(
 /**
  * Runs two jobs in one agent process and returns the second: a job of an agent that is already
  * running, as every job of the daemon but its first after a start is. The first job loads the
- * SSH transport and warms the JIT compiler; the one-job process measured beside it shows what
+ * SSH transport and warms the JIT compiler. The one-job process measured beside it shows what
  * that costs.
  */
 async function measureRunningAgent(
@@ -271,15 +271,15 @@ function failuresOf(repetition: AgentRepetition): ToolRun['failures'] {
 function report(
   params: SshFanoutParams,
   samples: ReadonlyMap<Tool, ToolSample[]>,
-  runningJobs: readonly JobFigures[],
+  secondJobs: readonly JobFigures[],
   checks: Check[],
 ): BenchmarkReport {
   const mid = (tool: Tool, field: keyof ToolSample): number =>
     median((samples.get(tool) ?? []).map((sample) => sample[field] ?? Number.NaN));
 
   const second = {
-    wallMs: median(runningJobs.map((job) => job.wallMs)),
-    cpuMs: median(runningJobs.map((job) => job.cpuMs)),
+    wallMs: median(secondJobs.map((job) => job.wallMs)),
+    cpuMs: median(secondJobs.map((job) => job.cpuMs)),
   };
   const metrics: Metric[] = [];
   for (const tool of params.tools) {
@@ -316,7 +316,7 @@ function report(
     );
   }
 
-  details.agentSecondJobs = runningJobs.map((job) => ({
+  details.agentSecondJobs = secondJobs.map((job) => ({
     wallMs: round(job.wallMs, 1),
     cpuMs: round(job.cpuMs, 1),
   }));
