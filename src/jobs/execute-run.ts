@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { isAfterLogin } from '../devices/login-step.js';
 import type {
   DeviceConfig,
   DeviceCredentials,
@@ -78,6 +79,10 @@ export async function executeRun(
     });
     return outcomeFromResult(result, environment.outputCapBytes, clock.now());
   } catch (error) {
+    if (session === undefined && isAgentError(error) && isAfterLogin(error)) {
+      recordLogin(attempt, environment);
+    }
+
     return outcomeFromError(error, clock.now());
   } finally {
     await closeQuietly(session, attempt.logger);
@@ -141,6 +146,22 @@ function recordFacts(
     )
     .catch((error: unknown) => {
       attempt.logger.warn({ err: error }, 'device facts not stored');
+    });
+}
+
+/**
+ * Queues the time of a login whose session failed before the agent had the device facts, such as
+ * a device that hangs on the facts read, so the device still counts as reached.
+ */
+function recordLogin(attempt: RunAttempt, environment: RunEnvironment): void {
+  const { store, clock } = environment;
+  const seenAt = clock.now();
+  store.groupCommit
+    .write(`recording a login to device ${attempt.device.id}`, () =>
+      store.devices.recordLogin(attempt.device.id, seenAt),
+    )
+    .catch((error: unknown) => {
+      attempt.logger.warn({ err: error }, 'device login not stored');
     });
 }
 

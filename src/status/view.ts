@@ -150,9 +150,9 @@ function deviceView(
  * recorded at every login, so a run that started after the last recorded login never logged
  * in. Returns null when no finished run has contacted the device.
  */
-// NOTE: facts are stored only once they were read, so a device that accepts the login and then
-// fails the first command (hangs, closes, sends !fatal) counts as not reached here, unlike in
-// `edge-agent devices`, which reports such a login.
+// NOTE: a login whose facts could not be read moves the time of facts stored earlier. A device
+// that has never reported its facts (it accepted its first login and then hung, closed or sent
+// !fatal) therefore counts as not reached here, unlike in `edge-agent devices`.
 export function deviceReachable(
   facts: DeviceRecord | undefined,
   lastContactAt: number | undefined,

@@ -34,6 +34,8 @@ export class DeviceRecords implements TrustStore {
 
   private readonly putFactsStatement: Statement<[string, string, string, string, string, number]>;
 
+  private readonly seenStatement: Statement<[number, string, number]>;
+
   /** Time source for `pinned_at`; the TrustStore contract passes no time. */
   private readonly now: () => number;
 
@@ -61,6 +63,9 @@ export class DeviceRecords implements TrustStore {
        ON CONFLICT (device_id) DO UPDATE SET version = excluded.version, board = excluded.board,
          identity = excluded.identity, architecture = excluded.architecture,
          last_seen_at = excluded.last_seen_at`,
+    );
+    this.seenStatement = db.prepare(
+      'UPDATE device_facts SET last_seen_at = ? WHERE device_id = ? AND last_seen_at < ?',
     );
   }
 
@@ -97,6 +102,16 @@ export class DeviceRecords implements TrustStore {
         facts.architecture,
         seenAt,
       );
+    });
+  }
+
+  /**
+   * Records a login at `seenAt` whose facts could not be read, keeping the facts of an earlier
+   * login. A device without stored facts is left unchanged, because a login is stored with facts.
+   */
+  recordLogin(deviceId: string, seenAt: number): void {
+    writeTransaction(this.context, `recording a login to device ${deviceId}`, () => {
+      this.seenStatement.run(seenAt, deviceId, seenAt);
     });
   }
 

@@ -4,6 +4,7 @@ import { systemClock } from '../../src/clock.js';
 import { openSession } from '../../src/devices/open-session.js';
 import type { OpenSession, Transport } from '../../src/devices/types.js';
 import type { Run } from '../../src/jobs/types.js';
+import { deviceReachable } from '../../src/status/view.js';
 import { thrownCode } from '../support/errors.js';
 import {
   countedScript,
@@ -300,6 +301,22 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
     expect(run?.state).toBe('failed');
     expect(run?.reasonCode).toBe('DEVICE_UNREACHABLE');
     expect(engine.scriptRuns(id)).toBe(0);
+  });
+
+  it('records a login before a hang', async () => {
+    const engine = await engineWith({ transport, devices: 1, limits: { commandTimeoutMs: 300 } });
+    const [id = ''] = deviceIds(engine);
+    await engine.runJob(jobNow([id], countedScript(':put "first"')));
+    const identifiedAt = engine.store.devices.facts(id)?.lastSeenAt ?? 0;
+    engine.fleet.device(id).faults.enable('hang');
+
+    const [run] = await engine.runJob(jobNow([id], countedScript(':put "never"')));
+    await engine.store.groupCommit.write('waiting for queued writes', () => undefined);
+    const facts = engine.store.devices.facts(id);
+
+    expect(run?.reasonCode).toBe('TIMEOUT');
+    expect(facts?.lastSeenAt).toBeGreaterThan(identifiedAt);
+    expect(deviceReachable(facts, run?.startedAt)).toBe(true);
   });
 
   it('reports rejected login', async () => {
