@@ -62,7 +62,7 @@ export async function executeRun(
       commandTimeoutMs: environment.commandTimeoutMs,
       signal: attempt.signal,
     });
-    recordFacts(session, attempt, environment);
+    recordLogin(session, attempt, environment);
 
     if (attempt.job.makeBackup) {
       const failure = await takeBackup(session, attempt, environment);
@@ -80,7 +80,7 @@ export async function executeRun(
     return outcomeFromResult(result, environment.outputCapBytes, clock.now());
   } catch (error) {
     if (session === undefined && isAgentError(error) && isAfterLogin(error)) {
-      recordLogin(attempt, environment);
+      recordLogin(undefined, attempt, environment);
     }
 
     return outcomeFromError(error, clock.now());
@@ -130,36 +130,27 @@ async function takeBackup(
 }
 
 /**
- * Queues the device facts for the store's next shared commit without waiting for it: facts are
- * informational, so neither their write time nor a full disk may hold up or fail the run.
+ * Queues a record of the device's login for the store's next shared commit without waiting for
+ * it: with the facts when the session has them, otherwise only its time, such as for a device
+ * that hangs on the facts read, so it still counts as reached. The record is informational, so
+ * neither its write time nor a full disk may hold up or fail the run.
  */
-function recordFacts(
-  session: DeviceSession,
+function recordLogin(
+  session: DeviceSession | undefined,
   attempt: RunAttempt,
   environment: RunEnvironment,
 ): void {
   const { store, clock } = environment;
+  const deviceId = attempt.device.id;
   const seenAt = clock.now();
   store.groupCommit
-    .write(`recording facts of device ${attempt.device.id}`, () =>
-      store.devices.recordFacts(attempt.device.id, session.facts, seenAt),
-    )
-    .catch((error: unknown) => {
-      attempt.logger.warn({ err: error }, 'device facts not stored');
-    });
-}
-
-/**
- * Queues the time of a login whose session failed before the agent had the device facts, such as
- * a device that hangs on the facts read, so the device still counts as reached.
- */
-function recordLogin(attempt: RunAttempt, environment: RunEnvironment): void {
-  const { store, clock } = environment;
-  const seenAt = clock.now();
-  store.groupCommit
-    .write(`recording a login to device ${attempt.device.id}`, () =>
-      store.devices.recordLogin(attempt.device.id, seenAt),
-    )
+    .write(`recording the login to device ${deviceId}`, () => {
+      if (session === undefined) {
+        store.devices.recordLogin(deviceId, seenAt);
+      } else {
+        store.devices.recordFacts(deviceId, session.facts, seenAt);
+      }
+    })
     .catch((error: unknown) => {
       attempt.logger.warn({ err: error }, 'device login not stored');
     });
