@@ -86,10 +86,14 @@ function problemOfIssue(issue: Issue): ConfigProblem {
     return { path, expected: issue.expected, found: 'a key this version does not know' };
   }
 
-  const last = issue.path.at(-1);
+  return { path, expected: issue.expected, found: describeFound(issue.path, issue.input) };
+}
+
+/** Describes the value found at `path`, without showing it when its key names a secret. */
+export function describeFound(path: readonly PropertyKey[], value: unknown): string {
+  const last = path.at(-1);
   const secret = typeof last === 'string' && SECRET_KEYS.has(last);
-  const found = secret ? 'an inline secret' : describeValue(issue.input);
-  return { path, expected: issue.expected, found };
+  return secret ? 'an inline secret' : describeValue(value);
 }
 
 /** Adds the environment variable that set the value at `problem.path`, if one did. */

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 
-import { type ConfigProblem, describeValue, firstPerPath, formatPath } from '../config/problems.js';
+import { type ConfigProblem, describeFound, firstPerPath, formatPath } from '../config/problems.js';
 
 /*
- * The control plane validates its configuration with zod; the agent does not load zod (see
+ * The control plane validates its configuration with zod, which the agent does not load (see
  * src/validation.ts). These turn zod's issues into the problems the agent reports.
  */
 
@@ -52,6 +52,10 @@ function problemsOfIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
   }
 
   return [
-    { path: formatPath(issue.path), expected: issue.message, found: describeValue(issue.input) },
+    {
+      path: formatPath(issue.path),
+      expected: issue.message,
+      found: describeFound(issue.path, issue.input),
+    },
   ];
 }
