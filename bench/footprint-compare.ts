@@ -21,7 +21,7 @@ import { sampleMemory, sleep, startDaemon, waitForStatus } from './support/daemo
 import { type Log, MIB, median, round } from './support/report.js';
 import { startSimulator } from './support/simulator.js';
 
-/** One build of the daemon; without `script`, this repository's. */
+/** One build of the daemon. Without `script`, the build of this repository. */
 export type Variant = { name: string; script?: string };
 
 export type CompareParams = {
@@ -29,7 +29,7 @@ export type CompareParams = {
   rounds: number;
   /** Time from the uplink's connection to the memory readings, in milliseconds. */
   settleMs: number;
-  /** Memory readings taken 200 ms apart; the median is kept. */
+  /** Memory readings taken 200 ms apart, of which the median is kept. */
   readings: number;
   variants: readonly Variant[];
 };

@@ -183,7 +183,7 @@ export function unknown(): Schema<unknown> {
 }
 
 /**
- * Returns a schema of a key that must be missing. `expected` tells the user what to set instead.
+ * Returns a schema of a key that must be missing. `expected` names the setting to use instead.
  */
 export function absent(expected: string): OptionalSchema<undefined> {
   return { check: (value, walk) => fail(walk, expected, value), optional: true };
@@ -312,7 +312,7 @@ export function object<const S extends Shape>(
   return { check, optional: false, shape };
 }
 
-/** Pushes an issue for each key of `input` that `shape` lacks; returns true when there is none. */
+/** Pushes an issue for each key of `input` that `shape` lacks. Returns true when there is none. */
 function reportUnknownKeys(input: object, shape: Shape, walk: Walk): boolean {
   let known = true;
   for (const key of Object.keys(input)) {

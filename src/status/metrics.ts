@@ -12,7 +12,7 @@ const READ_BATCH = 256;
  * Observations that may wait for the registry. Past this many, prom-client is loaded without a
  * scrape, so an agent that runs jobs unscraped keeps a bounded list.
  *
- * NOTE: that load can fall in a job's runs, and importing prom-client then holds the event loop
+ * NOTE: that load can fall in a job's runs, and importing prom-client then blocks the event loop
  * for about 40 ms (38 to 40 ms in three runs), once in the life of the process.
  */
 export const MAX_WAITING_OBSERVATIONS = 256;
