@@ -1,4 +1,4 @@
-import type { Algorithms } from 'ssh2';
+import type { Algorithms, ParsedKey } from 'ssh2';
 
 import type { RouterOsVersion } from '../model/types.js';
 import type { HostKeySet } from './host-keys.js';
@@ -70,9 +70,11 @@ export function profileAlgorithms(profile: SshProfile): Algorithms {
 }
 
 /** Returns the host keys a profile presents, preferred first. */
-export function profileHostKeys(profile: SshProfile, keys: HostKeySet): string[] {
+export function profileHostKeys(profile: SshProfile, keys: HostKeySet): Array<{ key: ParsedKey }> {
   const { rsa, ed25519 } = keys;
-  return profile === 'routeros7' ? [ed25519.privateKey, rsa.privateKey] : [rsa.privateKey];
+  // ssh2's server takes a parsed key only inside such an object; a bare one it parses as text.
+  const ordered = profile === 'routeros7' ? [ed25519, rsa] : [rsa];
+  return ordered.map((hostKey) => ({ key: hostKey.parsed }));
 }
 
 /** Returns the host key a profile's clients normally verify: its most preferred one. */

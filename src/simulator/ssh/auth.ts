@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createPublicKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 
-import type { AuthContext, AuthenticationType, PublicKeyAuthContext } from 'ssh2';
+import type { AuthContext, AuthenticationType, ParsedKey, PublicKeyAuthContext } from 'ssh2';
 
 import type { Logger } from '../../logging.js';
 import type { DeviceFaults } from '../fleet/faults.js';
@@ -67,7 +67,47 @@ function checkPublicKey(context: PublicKeyAuthContext, user: SimulatedUser): boo
     return true;
   }
 
-  return key.verify(context.blob, context.signature, context.hashAlgo);
+  return signatureValid(key, context.blob, context.signature, context.hashAlgo);
+}
+
+/** node:crypto forms of authorized keys, made on first use. */
+const verifyingKeys = new WeakMap<ParsedKey, KeyObject>();
+
+/** Hash ssh2 applies when the client names none, for the key types checked here. */
+const FALLBACK_HASHES: Readonly<Record<string, string | null>> = {
+  'ssh-ed25519': null,
+  'ssh-rsa': 'sha1',
+};
+
+/**
+ * Checks a login signature as ssh2's `key.verify` does, with Ed25519 and RSA keys parsed once:
+ * ssh2 passes the PEM text to node:crypto, which parses it for every login (0.19 against
+ * 0.11 ms for an Ed25519 key on the benchmark machine). Other key types keep ssh2's check. A
+ * signature node:crypto cannot check at all is invalid; ssh2 returns such a failure as an
+ * Error object, which is not `true`.
+ */
+function signatureValid(
+  key: ParsedKey,
+  blob: Buffer,
+  signature: Buffer,
+  hash: string | undefined,
+): boolean {
+  const fallbackHash = FALLBACK_HASHES[key.type];
+  if (fallbackHash === undefined) {
+    return key.verify(blob, signature, hash) === true;
+  }
+
+  let keyObject = verifyingKeys.get(key);
+  if (keyObject === undefined) {
+    keyObject = createPublicKey(key.getPublicPEM());
+    verifyingKeys.set(key, keyObject);
+  }
+
+  try {
+    return verify(hash ?? fallbackHash, blob, keyObject, signature);
+  } catch {
+    return false;
+  }
 }
 
 function sameBytes(left: Buffer, right: Buffer): boolean {

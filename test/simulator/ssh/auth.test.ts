@@ -1,9 +1,10 @@
+import { createPrivateKey, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { type ParsedKey, utils } from 'ssh2';
+import { BaseAgent, type ParsedKey, type SignCallback, utils } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { SHELL_REJECTED } from '../../../src/simulator/ssh/exec.js';
@@ -67,6 +68,34 @@ async function presentedHostKey(port: number): Promise<string> {
   return presented;
 }
 
+/** Offers an authorized public key but signs with a different private key. */
+class ImpostorAgent extends BaseAgent<ParsedKey> {
+  signatures = 0;
+
+  constructor(
+    private readonly offered: ParsedKey,
+    private readonly signingKey: string,
+  ) {
+    super();
+  }
+
+  getIdentities(callback: (error: Error | null, keys?: ParsedKey[]) => void): void {
+    callback(null, [this.offered]);
+  }
+
+  sign(
+    _key: ParsedKey,
+    data: Buffer,
+    options: object | SignCallback,
+    callback?: SignCallback,
+  ): void {
+    const done = typeof options === 'function' ? options : callback;
+    const parsed = utils.parseKey(this.signingKey) as ParsedKey;
+    this.signatures += 1;
+    done?.(null, sign(null, data, createPrivateKey(parsed.getPrivatePEM())));
+  }
+}
+
 describe('SSH server', () => {
   it('sends the ROSSSH identification', async () => {
     const port = await start();
@@ -119,6 +148,15 @@ describe('SSH server', () => {
     );
   });
 
+  it('rejects a signature made with another key', async () => {
+    const authorized = userKey('ed25519');
+    const port = await start({ authorizedKeys: [authorized.publicKey] });
+
+    const agent = new ImpostorAgent(authorized.publicKey, userKey('ed25519').privateKey);
+    expect(await attempt(port, { username: TEST_USER, agent })).toBe('client-authentication');
+    expect(agent.signatures).toBeGreaterThan(0);
+  });
+
   it('rejects a key not authorized', async () => {
     const port = await start({ authorizedKeys: [userKey('ed25519').publicKey] });
 
@@ -157,6 +195,20 @@ describe('SSH server', () => {
 
     expect(await presentedHostKey(port)).toBe(fingerprintOf(testHostKeys().ed25519.parsed));
   });
+
+  it.each(['ssh-ed25519', 'rsa-sha2-256', 'rsa-sha2-512', 'ssh-rsa'])(
+    'completes the handshake with a %s host key signature on RouterOS 7',
+    async (algorithm) => {
+      const port = await start({ profile: 'routeros7' });
+
+      const result = await attempt(port, {
+        username: TEST_USER,
+        password: TEST_PASSWORD,
+        algorithms: { serverHostKey: [algorithm as 'ssh-rsa'] },
+      });
+      expect(result).toBe('ready');
+    },
+  );
 
   it('presents the RSA key on RouterOS 6', async () => {
     const port = await start({ profile: 'routeros6' });
