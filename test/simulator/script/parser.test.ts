@@ -78,3 +78,34 @@ describe('parseScript errors', () => {
     );
   });
 });
+
+describe('parseScript cache', () => {
+  test('reuses the tree of a repeated script', () => {
+    const source = ':put "cached once"';
+
+    expect(parseScript(source, v7)).toBe(parseScript(source, v7));
+  });
+
+  test('parses again for another catalog', () => {
+    const source = ':put "per catalog"';
+
+    expect(parseScript(source, v6)).not.toBe(parseScript(source, v7));
+  });
+
+  test('drops the least recently used script', () => {
+    const first = parseScript(':put "first"', v7);
+    const kept = parseScript(':put "kept"', v7);
+    for (let index = 0; index < 63; index++) {
+      parseScript(`:put ${index}`, v7);
+      parseScript(':put "kept"', v7);
+    }
+
+    expect(parseScript(':put "kept"', v7)).toBe(kept);
+    expect(parseScript(':put "first"', v7)).not.toBe(first);
+  });
+
+  test('throws again for a repeated syntax error', () => {
+    expect(syntaxMessage('foo')).toBe(syntaxMessage('foo'));
+    expect(syntaxMessage('foo')).toBeDefined();
+  });
+});
