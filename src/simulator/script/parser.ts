@@ -360,13 +360,13 @@ class Parser extends TermParser {
 /** Scripts longer than this are parsed every time rather than kept. */
 const MAX_CACHED_SOURCE_LENGTH = 64 * 1024;
 
-/** Parsed scripts kept per catalog; past this many, the least recently used one is dropped. */
+/** Maximum parsed scripts kept per catalog. Past it, the least recently used one is dropped. */
 const MAX_CACHED_SCRIPTS = 64;
 
 /**
  * Parsed scripts by catalog and source text, in use order, the least recently used first. A
- * fleet runs the same few scripts on many devices, and a parse costs about 50 µs, a tenth of the
- * simulator's CPU per run. The syntax tree is read-only, so devices share it.
+ * fleet runs the same few scripts on many devices, and a parse costs about 50 µs, by estimate a
+ * tenth of the simulator's CPU per API run. The syntax tree is read-only, so devices share it.
  */
 const parsedScripts = new WeakMap<CommandCatalog, Map<string, Block>>();
 

@@ -125,13 +125,13 @@ function toHostKey(text: string, kind: keyof HostKeySet, path = 'generated key')
 /**
  * Replaces the key's `sign` with one that uses a node:crypto key parsed once. ssh2's own passes
  * the PEM text to node:crypto, which parses it again for every signature. A server signs once
- * per connection; measured on a 2-core benchmark machine, an Ed25519 signature costs 0.41 ms
- * from the text and 0.04 ms from the parsed key. That CPU is the simulator's, but it shares the
- * machine with the agent and the tools the benchmarks compare.
+ * per connection. On the 2-core benchmark machine an Ed25519 signature took 0.41 ms from the
+ * text and 0.04 ms from the parsed key. That CPU is the simulator's, but it shares the machine
+ * with the agent and the tools the benchmarks compare.
  */
 function signWithParsedKey(key: ParsedKey): void {
   const privateKey = createPrivateKey(key.getPrivatePEM());
-  // ssh2 asks for no hash for Ed25519, and for `ssh-rsa` signatures means SHA-1.
+  // ssh2 passes no hash for Ed25519 and for `ssh-rsa`, which signs with SHA-1.
   const fallbackHash = key.type === 'ssh-rsa' ? 'sha1' : null;
   const signWithKey = (data: Buffer | string, hash?: string): Buffer | Error => {
     try {
@@ -140,7 +140,7 @@ function signWithParsedKey(key: ParsedKey): void {
       return error instanceof Error ? error : new Error(String(error));
     }
   };
-  // ssh2 returns a failure as an Error object, which its kex code checks for; the types omit it.
+  // ssh2 returns a failure as an Error object, which its key exchange checks for. Its types omit it.
   key.sign = signWithKey as ParsedKey['sign'];
 }
 
