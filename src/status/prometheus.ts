@@ -143,8 +143,8 @@ function registerStateGauges(source: StatusSource, registers: Registry[]): void 
       this.reset();
       const contacts = source.queries.lastContacts();
       for (const device of source.devices()) {
-        const facts = source.store.devices.facts(device.id);
-        const reachable = deviceReachable(facts, contacts.get(device.id));
+        const lastLoginAt = source.store.devices.lastLoginAt(device.id);
+        const reachable = deviceReachable(lastLoginAt, contacts.get(device.id));
         if (reachable !== null) {
           this.set({ device: device.id }, reachable ? 1 : 0);
         }

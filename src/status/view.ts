@@ -40,8 +40,9 @@ export type DeviceView = {
   name: string;
   transport: DeviceConfig['transport'];
   host: string;
-  /** RouterOS version the device reported at its last login. */
+  /** RouterOS version the device reported at its last login that read it. */
   routerosVersion: string | null;
+  /** Time of the last login, also one whose facts could not be read. */
   lastSeenAt: string | null;
   /** Whether the last finished run logged in to the device; null before the first run. */
   reachable: boolean | null;
@@ -113,25 +114,33 @@ export function buildStatusView(source: StatusSource): StatusView {
     outboxDepth: source.store.outbox.depth(),
     devices: source.devices().map((device) => {
       const facts = source.store.devices.facts(device.id);
-      const reachable = deviceReachable(facts, lastContacts.get(device.id));
-      return deviceView(device, facts, reachable, lastRuns.get(device.id));
+      const lastLoginAt = source.store.devices.lastLoginAt(device.id);
+      const reachable = deviceReachable(lastLoginAt, lastContacts.get(device.id));
+      return deviceView(device, { facts, lastLoginAt, reachable }, lastRuns.get(device.id));
     }),
   };
 }
 
+/** The stored facts and last login of a device, for its view. */
+type LoginRecord = {
+  facts: DeviceRecord | undefined;
+  lastLoginAt: number | undefined;
+  reachable: boolean | null;
+};
+
 function deviceView(
   device: DeviceConfig,
-  facts: DeviceRecord | undefined,
-  reachable: boolean | null,
+  login: LoginRecord,
   lastRun: DeviceLastRun | undefined,
 ): DeviceView {
+  const { facts, lastLoginAt, reachable } = login;
   return {
     id: device.id,
     name: device.name,
     transport: device.transport,
     host: device.host,
     routerosVersion: facts?.version ?? null,
-    lastSeenAt: isoTime(facts?.lastSeenAt),
+    lastSeenAt: isoTime(lastLoginAt),
     reachable,
     lastResult:
       lastRun === undefined
@@ -146,22 +155,19 @@ function deviceView(
 }
 
 /**
- * Decides whether the agent reached and logged in to a device at its last contact. Facts are
- * recorded at every login, so a run that started after the last recorded login never logged
- * in. Returns null when no finished run has contacted the device.
+ * Decides whether the agent reached and logged in to a device at its last contact: a run that
+ * started after the last recorded login never logged in. Returns null when no finished run has
+ * contacted the device and it has never logged in.
  */
-// NOTE: a login whose facts could not be read moves the time of facts stored earlier. A device
-// that has never reported its facts (it accepted its first login and then hung, closed or sent
-// !fatal) therefore counts as not reached here, unlike in `edge-agent devices`.
 export function deviceReachable(
-  facts: DeviceRecord | undefined,
+  lastLoginAt: number | undefined,
   lastContactAt: number | undefined,
 ): boolean | null {
   if (lastContactAt === undefined) {
-    return facts === undefined ? null : true;
+    return lastLoginAt === undefined ? null : true;
   }
 
-  return facts !== undefined && facts.lastSeenAt >= lastContactAt;
+  return lastLoginAt !== undefined && lastLoginAt >= lastContactAt;
 }
 
 /** Returns a job summary with times as RFC 3339 strings. */

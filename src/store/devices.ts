@@ -11,15 +11,15 @@ type FactsRow = {
   last_seen_at: number;
 };
 
-/** Facts a device reported at its last login, with the time of that login. */
+/** Facts a device reported at the last login that read them, with the time of that login. */
 export type DeviceRecord = DeviceFacts & {
-  /** Milliseconds since the epoch of the last successful login. */
+  /** Milliseconds since the epoch of the login that read these facts. */
   lastSeenAt: number;
 };
 
 /**
- * Pinned SSH host keys and TLS certificate fingerprints (trust on first use), and the facts each
- * device reported at its last login.
+ * Pinned SSH host keys and TLS certificate fingerprints (trust on first use), the facts each
+ * device reported at its last login that read them, and the time of each device's last login.
  */
 export class DeviceRecords implements TrustStore {
   private readonly context: StoreContext;
@@ -34,7 +34,9 @@ export class DeviceRecords implements TrustStore {
 
   private readonly putFactsStatement: Statement<[string, string, string, string, string, number]>;
 
-  private readonly seenStatement: Statement<[number, string, number]>;
+  private readonly loginStatement: Statement<[string, number]>;
+
+  private readonly lastLoginStatement: Statement<[string, string], number | null>;
 
   /** Time source for `pinned_at`; the TrustStore contract passes no time. */
   private readonly now: () => number;
@@ -64,9 +66,18 @@ export class DeviceRecords implements TrustStore {
          identity = excluded.identity, architecture = excluded.architecture,
          last_seen_at = excluded.last_seen_at`,
     );
-    this.seenStatement = db.prepare(
-      'UPDATE device_facts SET last_seen_at = ? WHERE device_id = ? AND last_seen_at < ?',
+    this.loginStatement = db.prepare(
+      `INSERT INTO device_logins (device_id, logged_in_at) VALUES (?, ?)
+       ON CONFLICT (device_id) DO UPDATE SET logged_in_at = max(logged_in_at, excluded.logged_in_at)`,
     );
+    this.lastLoginStatement = db
+      .prepare<[string, string], number | null>(
+        `SELECT max(seen_at) FROM (
+           SELECT last_seen_at AS seen_at FROM device_facts WHERE device_id = ?
+           UNION ALL
+           SELECT logged_in_at FROM device_logins WHERE device_id = ?)`,
+      )
+      .pluck();
   }
 
   get(deviceId: string, kind: PinKind): string | undefined {
@@ -106,16 +117,28 @@ export class DeviceRecords implements TrustStore {
   }
 
   /**
-   * Records a login at `seenAt` whose facts could not be read, keeping the facts of an earlier
-   * login. A device without stored facts is left unchanged, because a login is stored with facts.
+   * Records a login at `seenAt` whose facts could not be read, such as to a device that hung on
+   * the facts read. Facts stored earlier are kept, with their own time.
    */
   recordLogin(deviceId: string, seenAt: number): void {
     writeTransaction(this.context, `recording a login to device ${deviceId}`, () => {
-      this.seenStatement.run(seenAt, deviceId, seenAt);
+      this.loginStatement.run(deviceId, seenAt);
     });
   }
 
-  /** Returns the facts of the device's last login, or undefined before the first. */
+  /**
+   * Returns the time of the device's last login, with or without facts, or undefined before
+   * the first.
+   */
+  lastLoginAt(deviceId: string): number | undefined {
+    return readQuery(
+      this.context,
+      `reading the last login to device ${deviceId}`,
+      () => this.lastLoginStatement.get(deviceId, deviceId) ?? undefined,
+    );
+  }
+
+  /** Returns the facts of the device's last login that read them, or undefined before it. */
   facts(deviceId: string): DeviceRecord | undefined {
     return readQuery(this.context, `reading facts of device ${deviceId}`, () => {
       const row = this.getFactsStatement.get(deviceId);

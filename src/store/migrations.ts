@@ -131,6 +131,20 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec('CREATE INDEX runs_job_state ON runs (job_id, state)');
     },
   },
+  {
+    version: 3,
+    description: 'time of the last login to each device',
+    up(db) {
+      // A login whose facts could not be read still shows the device as reached, also for a
+      // device that never reported facts and so has no row in device_facts.
+      db.exec(`
+        CREATE TABLE device_logins (
+          device_id TEXT PRIMARY KEY,
+          logged_in_at INTEGER NOT NULL
+        ) STRICT
+      `);
+    },
+  },
 ];
 
 /** The schema version this program writes. A database with a higher version is from a newer agent. */

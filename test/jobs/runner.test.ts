@@ -312,11 +312,27 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
 
     const [run] = await engine.runJob(jobNow([id], countedScript(':put "never"')));
     await engine.store.groupCommit.write('waiting for queued writes', () => undefined);
-    const facts = engine.store.devices.facts(id);
+    const lastLoginAt = engine.store.devices.lastLoginAt(id);
 
     expect(run?.reasonCode).toBe('TIMEOUT');
-    expect(facts?.lastSeenAt).toBeGreaterThan(identifiedAt);
-    expect(deviceReachable(facts, run?.startedAt)).toBe(true);
+    expect(lastLoginAt).toBeGreaterThan(identifiedAt);
+    expect(engine.store.devices.facts(id)?.lastSeenAt).toBe(identifiedAt);
+    expect(deviceReachable(lastLoginAt, run?.startedAt)).toBe(true);
+  });
+
+  it('records a login without any facts', async () => {
+    const engine = await engineWith({ transport, devices: 1, limits: { commandTimeoutMs: 300 } });
+    const [id = ''] = deviceIds(engine);
+    engine.fleet.device(id).faults.enable('hang');
+
+    const [run] = await engine.runJob(jobNow([id], countedScript(':put "never"')));
+    await engine.store.groupCommit.write('waiting for queued writes', () => undefined);
+    const lastLoginAt = engine.store.devices.lastLoginAt(id);
+
+    expect(run?.reasonCode).toBe('TIMEOUT');
+    expect(engine.store.devices.facts(id)).toBeUndefined();
+    expect(lastLoginAt).toBeGreaterThanOrEqual(run?.startedAt ?? Number.POSITIVE_INFINITY);
+    expect(deviceReachable(lastLoginAt, run?.startedAt)).toBe(true);
   });
 
   it('reports rejected login', async () => {
@@ -329,9 +345,14 @@ describe.each(TRANSPORTS)('Runner over %s', (transport) => {
 
     const [run] = await engine.runJob(jobNow([id], countedScript(':put "never"')));
 
+    await engine.store.groupCommit.write('waiting for queued writes', () => undefined);
+    const lastLoginAt = engine.store.devices.lastLoginAt(id);
+
     expect(run?.state).toBe('failed');
     expect(run?.reasonCode).toBe('AUTH_FAILED');
     expect(engine.scriptRuns(id)).toBe(0);
+    expect(lastLoginAt).toBeUndefined();
+    expect(deviceReachable(lastLoginAt, run?.startedAt)).toBe(false);
   });
 
   it('keeps a result until space returns', async () => {

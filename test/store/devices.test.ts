@@ -52,6 +52,30 @@ describe('DeviceRecords', () => {
     expect(store.devices.facts('r1')).toEqual({ ...FACTS, lastSeenAt: TEST_EPOCH + 60_000 });
     expect(store.devices.facts('r2')).toBeUndefined();
   });
+
+  it('returns no login before the first', () => {
+    expect(store.devices.lastLoginAt('r1')).toBeUndefined();
+  });
+
+  it('keeps the latest login time', () => {
+    store.devices.recordLogin('r1', TEST_EPOCH + 10_000);
+    store.devices.recordLogin('r1', TEST_EPOCH + 5_000);
+
+    expect(store.devices.lastLoginAt('r1')).toBe(TEST_EPOCH + 10_000);
+    expect(store.devices.facts('r1')).toBeUndefined();
+  });
+
+  it('takes the later of facts and login', () => {
+    store.devices.recordFacts('r1', FACTS, TEST_EPOCH);
+    store.devices.recordLogin('r1', TEST_EPOCH + 60_000);
+
+    expect(store.devices.lastLoginAt('r1')).toBe(TEST_EPOCH + 60_000);
+    expect(store.devices.facts('r1')?.lastSeenAt).toBe(TEST_EPOCH);
+
+    store.devices.recordFacts('r1', FACTS, TEST_EPOCH + 120_000);
+
+    expect(store.devices.lastLoginAt('r1')).toBe(TEST_EPOCH + 120_000);
+  });
 });
 
 describe('Backups', () => {

@@ -16,7 +16,7 @@ import type { ErrorCode } from '../../src/errors.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
 import { thrownCode } from '../support/errors.js';
-import { makeJob } from '../support/jobs.js';
+import { makeJob, TEST_EPOCH } from '../support/jobs.js';
 import { asUnprivilegedUser, makeStoreDirectory } from '../support/temp-store.js';
 
 let directory: ReturnType<typeof makeStoreDirectory>;
@@ -39,6 +39,13 @@ function open(file = directory.file): Store {
   opened.push(store);
   return store;
 }
+
+const DEVICE_FACTS = {
+  version: '7.18 (stable)',
+  board: 'RB5009UG+S+',
+  identity: 'branch-1',
+  architecture: 'arm64',
+};
 
 function openErrorCode(file = directory.file): ErrorCode {
   return thrownCode(() => open(file));
@@ -81,6 +88,21 @@ describe('Store.open', () => {
     const second = open();
 
     expect(second.jobs.get(job.id)?.script).toBe(job.script);
+  });
+
+  it('adds the login table to an older store', () => {
+    const older = open();
+    older.devices.recordFacts('r1', DEVICE_FACTS, TEST_EPOCH);
+    older.database.exec('DROP TABLE device_logins');
+    older.database.pragma('user_version = 2');
+    opened.pop()?.close();
+
+    const upgraded = open();
+    upgraded.devices.recordLogin('r1', TEST_EPOCH + 1_000);
+
+    expect(upgraded.database.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(upgraded.devices.lastLoginAt('r1')).toBe(TEST_EPOCH + 1_000);
+    expect(upgraded.devices.facts('r1')?.lastSeenAt).toBe(TEST_EPOCH);
   });
 
   it('rejects a file of garbage as corrupt', () => {
