@@ -6,6 +6,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { closedPort } from '../support/ports.js';
 import { waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
 
@@ -49,6 +50,19 @@ async function authorizedScript(cp: TestControlPlane, token: string, siteId: str
   await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
   return id;
 }
+
+describe('uplink without a control plane', () => {
+  it('names the URL when refused', async () => {
+    const url = `ws://127.0.0.1:${await closedPort()}/agent/v1`;
+    const agent = await startTestAgent({ url, token: 'site-token', siteId: 'site-1', keys: [] });
+    agents.push(agent);
+
+    await waitFor(() => agent.client.getStatus().lastError !== undefined, 5000, 'first attempt');
+    const lastError = agent.client.getStatus().lastError;
+    expect(lastError?.code).toBe('UPLINK_UNAVAILABLE');
+    expect(lastError?.message).toContain(url);
+  });
+});
 
 describe('uplink with the control plane', () => {
   it('stores and accepts an authorized job', async () => {
