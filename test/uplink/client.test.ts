@@ -115,6 +115,19 @@ describe('uplink with the control plane', () => {
     expect(agent.store.jobs.get(id)?.launchAt).toBe(clock.now());
   });
 
+  it('rejects launch after the offer', async () => {
+    const { cp, site, agent, clock, token } = await setup();
+    await waitFor(() => agent.client.getStatus().state === 'connected');
+    const id = await authorizedScript(cp, token, site.id, clock.now());
+    await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored');
+
+    const launch = await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/launch`, { token });
+
+    expect(launch.status).toBe(409);
+    expect((launch.body as { code: string }).code).toBe('CONFLICT');
+    expect(agent.store.jobs.get(id)?.launchAt).toBe(clock.now() + 300_000);
+  });
+
   it('offers a job when the agent connects later', async () => {
     const clock = new ManualClock();
     const cp = await startTestControlPlane({ clock, siteCount: 1 });
