@@ -108,8 +108,12 @@ export class UplinkClient {
   /** Sockets whose upgrade got an HTTP error status; their later socket errors are ignored. */
   private readonly rejectedSockets = new WeakSet<WebSocket>();
 
+  /** The hub URL as error messages show it, without a user name or password. */
+  private readonly shownUrl: string;
+
   constructor(options: UplinkOptions) {
-    checkUplinkUrl(options.url, options.allowInsecure === true);
+    const url = checkUplinkUrl(options.url, options.allowInsecure === true);
+    this.shownUrl = `${url.protocol}//${url.host}${url.pathname}`;
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.logger = (options.logger ?? createSilentLogger()).child({ component: 'uplink' });
@@ -200,11 +204,21 @@ export class UplinkClient {
       this.enqueue(() => this.onMessage(socket, data, isBinary));
     });
     socket.on('unexpected-response', (_request, response) => {
-      const code: ErrorCode =
-        response.statusCode === 401 || response.statusCode === 403
-          ? 'UPLINK_AUTH_FAILED'
-          : 'UPLINK_UNAVAILABLE';
-      this.recordError(code, `Control plane rejected the upgrade with HTTP ${response.statusCode}`);
+      const status = response.statusCode ?? 0;
+      if (status === 401 || status === 403) {
+        this.recordError(
+          'UPLINK_AUTH_FAILED',
+          `Control plane at ${this.shownUrl} rejected the site token with HTTP ${status}; check that controlPlane.tokenFile or tokenCredential holds the token of site ${this.options.siteId}`,
+        );
+      } else {
+        const next =
+          status === 404 ? 'check the path of controlPlane.url' : 'check controlPlane.url';
+        this.recordError(
+          'UPLINK_UNAVAILABLE',
+          `Control plane at ${this.shownUrl} rejected the WebSocket upgrade with HTTP ${status}; ${next}`,
+        );
+      }
+
       this.rejectedSockets.add(socket);
       socket.terminate();
     });
@@ -335,9 +349,19 @@ export class UplinkClient {
     }
 
     const code = (error as NodeJS.ErrnoException).code ?? '';
-    const tlsFailure =
-      code.startsWith('ERR_TLS') || /CERT|SSL|self[- ]signed/i.test(`${code} ${error.message}`);
-    this.recordError(tlsFailure ? 'UPLINK_TLS_FAILED' : 'UPLINK_UNAVAILABLE', error.message);
+    const reason = error.message.trim();
+    if (code.startsWith('ERR_TLS') || /CERT|SSL|self[- ]signed/i.test(`${code} ${reason}`)) {
+      this.recordError(
+        'UPLINK_TLS_FAILED',
+        `TLS with the control plane at ${this.shownUrl} failed: ${reason}; check controlPlane.caFile or fingerprint, and that the port serves wss://`,
+      );
+      return;
+    }
+
+    this.recordError(
+      'UPLINK_UNAVAILABLE',
+      `Cannot reach the control plane at ${this.shownUrl}: ${reason}; check controlPlane.url and that the control plane is running`,
+    );
   }
 
   private onClose(socket: WebSocket, code: number, reason: string): void {

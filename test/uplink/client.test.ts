@@ -6,6 +6,7 @@ import {
   type TestControlPlane,
 } from '../support/control-plane.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { closedPort } from '../support/ports.js';
 import { waitFor } from '../support/sockets.js';
 import { startTestAgent, type TestAgent } from '../support/uplink.js';
 
@@ -49,6 +50,19 @@ async function authorizedScript(cp: TestControlPlane, token: string, siteId: str
   await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/authorize`, { token });
   return id;
 }
+
+describe('uplink without a control plane', () => {
+  it('names the URL when refused', async () => {
+    const url = `ws://127.0.0.1:${await closedPort()}/agent/v1`;
+    const agent = await startTestAgent({ url, token: 'site-token', siteId: 'site-1', keys: [] });
+    agents.push(agent);
+
+    await waitFor(() => agent.client.getStatus().lastError !== undefined, 5000, 'first attempt');
+    const lastError = agent.client.getStatus().lastError;
+    expect(lastError?.code).toBe('UPLINK_UNAVAILABLE');
+    expect(lastError?.message).toContain(url);
+  });
+});
 
 describe('uplink with the control plane', () => {
   it('stores and accepts an authorized job', async () => {
@@ -99,6 +113,19 @@ describe('uplink with the control plane', () => {
 
     await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored');
     expect(agent.store.jobs.get(id)?.launchAt).toBe(clock.now());
+  });
+
+  it('rejects launch after the offer', async () => {
+    const { cp, site, agent, clock, token } = await setup();
+    await waitFor(() => agent.client.getStatus().state === 'connected');
+    const id = await authorizedScript(cp, token, site.id, clock.now());
+    await waitFor(() => agent.jobIds().length === 1, 5000, 'job stored');
+
+    const launch = await apiRequest(cp, 'POST', `/scripts/scheduled/${id}/launch`, { token });
+
+    expect(launch.status).toBe(409);
+    expect((launch.body as { code: string }).code).toBe('CONFLICT');
+    expect(agent.store.jobs.get(id)?.launchAt).toBe(clock.now() + 300_000);
   });
 
   it('offers a job when the agent connects later', async () => {

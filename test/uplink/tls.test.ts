@@ -77,6 +77,14 @@ describe('uplink certificate checks', () => {
     expect(upgrades).toEqual(['Bearer site-token']);
   });
 
+  it('names the URL on token rejection', async () => {
+    const started = await attempt({ caFile: certificate.certFile });
+
+    const lastError = started.client.getStatus().lastError;
+    expect(lastError?.code).toBe('UPLINK_AUTH_FAILED');
+    expect(lastError?.message).toContain(url());
+  });
+
   it('accepts the pinned fingerprint', async () => {
     const withColons = certificate.fingerprint.toUpperCase().replace(/(..)(?!$)/g, '$1:');
     const started = await attempt({ fingerprint: withColons });

@@ -226,7 +226,15 @@ export class ScriptsApi {
       );
     }
 
-    this.requireNotOffered(script);
+    if (this.isOffered(script)) {
+      // The signed offer carries launch_at, and agents reject a changed job under the same id.
+      throw new AgentError(
+        'CONFLICT',
+        `Script ${id} was already offered to a site and launches at its launch_at, ${iso(script.launchAt)}; to launch a script at once, create it with a launch_at more than delivery.leadSeconds ahead, then authorize and launch it`,
+        { details: { id } },
+      );
+    }
+
     const launched = this.options.scripts.setLaunchAt(id, now, now);
     this.options.logger.info({ jobId: id }, 'script launched now');
     this.options.hub.dispatch();
@@ -291,13 +299,17 @@ export class ScriptsApi {
 
   /** Rejects a change of signed fields once an agent may hold the signed offer. */
   private requireNotOffered(script: ScheduledScript): void {
-    const offered = this.options.deliveries.list(script.id).some((d) => d.state !== 'waiting');
-    if (offered) {
+    if (this.isOffered(script)) {
       throw new AgentError(
         'CONFLICT',
         `Script ${script.id} has already been offered to a site; delete it and create a new one`,
       );
     }
+  }
+
+  /** Reports whether an agent may hold the script's signed offer. */
+  private isOffered(script: ScheduledScript): boolean {
+    return this.options.deliveries.list(script.id).some((d) => d.state !== 'waiting');
   }
 
   private draftDefaults(now: number) {

@@ -231,6 +231,7 @@ class ApiSession implements DeviceSession {
     if (!(error instanceof ApiTrapError)) {
       if (isAgentError(error, 'CONNECTION_LOST')) {
         this.connection.close();
+        return this.connectionLost(error);
       }
 
       return toRunError(error);
@@ -245,6 +246,19 @@ class ApiSession implements DeviceSession {
         : `the script failed on device ${this.device.id}: ${error.message}; check the device's state and the script`,
       ...(classified?.line === undefined ? {} : { line: classified.line }),
       ...(classified?.column === undefined ? {} : { column: classified.column }),
+    };
+  }
+
+  /**
+   * Builds the error of a run whose connection ended before the script's reply. The script may
+   * have reached the device and run in part, so running it again can apply it twice.
+   */
+  private connectionLost(error: AgentError): RunError {
+    const { reason } = error.details;
+    const detail = typeof reason === 'string' ? ` (${reason})` : '';
+    return {
+      code: 'CONNECTION_LOST',
+      message: `the API connection to device ${this.device.id} (${this.connection.address}) ended before the script finished${detail}; check whether the script ran on the device before running it again`,
     };
   }
 }

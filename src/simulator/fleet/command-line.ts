@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { access, readFile, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { type TlsMode, TRANSPORTS } from '../../devices/types.js';
@@ -84,8 +85,10 @@ export async function parseCommandLine(argv: readonly string[]): Promise<Simulat
     perDeviceKeys: values['per-device-keys'] ?? false,
   };
 
+  // The inventory names files in the state directory, and the agent resolves relative paths
+  // against its configuration file's directory, so every path is made absolute here.
   if (values['state-dir'] !== undefined) {
-    fleet.stateDir = values['state-dir'];
+    fleet.stateDir = resolve(values['state-dir']);
   }
 
   if (values.fleet === undefined) {
@@ -201,8 +204,8 @@ async function readText(path: string, flag: string): Promise<string> {
 }
 
 /**
- * Returns `path` once it proves readable, so a wrong file given on the command line is a usage
- * error before any device starts. The devices read the file later.
+ * Returns `path`, made absolute, once it proves readable, so a wrong file given on the command
+ * line is a usage error before any device starts. The devices read the file later.
  */
 async function readable(path: string | undefined, flag: string): Promise<string | undefined> {
   if (path === undefined) {
@@ -215,7 +218,7 @@ async function readable(path: string | undefined, flag: string): Promise<string 
     throw unreadable(path, flag, error);
   }
 
-  return path;
+  return resolve(path);
 }
 
 function unreadable(path: string, flag: string, cause: unknown): AgentError {

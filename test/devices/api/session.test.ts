@@ -100,3 +100,35 @@ describe('openApiSession facts', () => {
     expect((failure as ApiTrapError).category).toBe(4);
   });
 });
+
+describe('ApiSession run', () => {
+  /** Starts a device that replies to the facts commands and closes the connection on the script. */
+  async function startClosingDevice() {
+    const server = await startScriptedApiServer((request, socket) => {
+      if (request.words[0] === '/execute') {
+        socket.destroy();
+        return;
+      }
+
+      const reply = request.words[0] === '/system/resource/print' ? RESOURCE_ROW : identityReply[0];
+      for (const words of [reply ?? [], ['!done']]) {
+        socket.write(encodeSentence(tagged(words, request.tag)));
+      }
+    });
+    cleanups.push(() => server.close());
+    return server;
+  }
+
+  it('fails a script on connection loss', async () => {
+    const server = await startClosingDevice();
+    const session = await openOn(server.port);
+    cleanups.push(() => session.close());
+
+    const result = await session.run(':put "once"', { timeoutMs: 2000 });
+
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('CONNECTION_LOST');
+    // The operator must know which device to check before running the script again.
+    expect(result.error?.message).toContain('device r1');
+  });
+});

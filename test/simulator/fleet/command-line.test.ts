@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -79,6 +79,26 @@ describe('parseCommandLine', () => {
     [['--api-port', '70000']],
   ])('rejects %j', async (argv) => {
     expect(await codeOf(() => parseCommandLine(argv))).toBe('USAGE_INVALID');
+  });
+
+  it('makes file paths absolute', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'routeros-sim-paths-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const passwordFile = join(dir, 'password');
+    await writeFile(passwordFile, 'secret\n');
+
+    const command = await parseCommandLine([
+      '--state-dir',
+      relative(process.cwd(), join(dir, 'state')),
+      '--password-file',
+      relative(process.cwd(), passwordFile),
+    ]);
+
+    expect(command.kind).toBe('run');
+    if (command.kind === 'run') {
+      expect(command.fleet.stateDir).toBe(join(dir, 'state'));
+      expect(command.fleet.defaults?.passwordFile).toBe(passwordFile);
+    }
   });
 
   it('lets flags override fleet file defaults', async () => {
