@@ -24,6 +24,9 @@ const OTHER_HOST_KEY = 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 const OTHER_FINGERPRINT = '00'.repeat(32);
 
+/** A certificate fingerprint as the agent shows it: upper-case hex pairs joined by colons. */
+const COLON_HEX_FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
+
 /** Faults switched on after login, and the code the next run must end with. */
 const RUN_FAULTS: ReadonlyArray<[FaultName, string]> = [
   ['hang', 'TIMEOUT'],
@@ -291,7 +294,13 @@ export function describeSessionContract(version: string): void {
 
         it('rejects a wrong configured fingerprint', async () => {
           const failure = open({ tls: { mode: 'certificate', fingerprint: OTHER_FINGERPRINT } });
-          expect((await rejectedError(failure)).code).toBe('TLS_FAILED');
+          const error = await rejectedError(failure);
+          const { expected, presented } = error.details as { expected: string; presented: string };
+
+          expect(error.code).toBe('TLS_FAILED');
+          // Both in the colon form, though the configuration gave bare lower-case hex.
+          expect(expected).toMatch(COLON_HEX_FINGERPRINT);
+          expect(presented).toMatch(COLON_HEX_FINGERPRINT);
         });
       }
 

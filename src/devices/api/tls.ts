@@ -100,11 +100,13 @@ function requireConfiguredFingerprint(
   configured: string,
   seen: string,
 ): void {
-  if (normalizeCertificateFingerprint(configured) !== seen) {
+  const expected = normalizeCertificateFingerprint(configured);
+  if (expected !== seen) {
+    // Both in one form, so an operator can compare them by eye.
     throw new AgentError(
       'TLS_FAILED',
-      `the TLS certificate of device ${device.id} does not match the configured fingerprint: expected ${configured}, presented ${seen}; check tls.fingerprint against the router's certificate`,
-      { details: { deviceId: device.id, expected: configured, presented: seen } },
+      `the TLS certificate of device ${device.id} does not match the configured fingerprint: expected ${expected ?? configured}, presented ${seen}; check tls.fingerprint against the router's certificate`,
+      { details: { deviceId: device.id, expected: expected ?? configured, presented: seen } },
     );
   }
 }
