@@ -82,7 +82,9 @@ async function main(): Promise<number> {
     report.metrics.filter((metric) => meetsTarget(metric) === false),
   );
   if (missed.length > 0) {
-    process.stdout.write(`${missed.length} targets missed\n`);
+    // The targets are set for the full sizes; a quick run checks that everything works.
+    const note = mode === 'quick' ? ' at quick sizes; the targets apply to a full run' : '';
+    process.stdout.write(`${missed.length} targets missed${note}\n`);
   }
 
   return failedChecks.length === 0 ? 0 : 1;

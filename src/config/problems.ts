@@ -115,10 +115,11 @@ export function formatProblem(problem: ConfigProblem): string {
 export function configInvalidError(file: string, problems: readonly ConfigProblem[]): AgentError {
   const lines = problems.map((problem) => `  ${formatProblem(problem)}`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  const fix = problems.length === 1 ? 'fix it' : 'fix them';
 
   return new AgentError(
     'CONFIG_INVALID',
-    `configuration ${file} has ${count}; fix them and run "edge-agent check-config":\n${lines.join('\n')}`,
+    `configuration ${file} has ${count}; ${fix} and run "edge-agent check-config":\n${lines.join('\n')}`,
     { details: { file, problems } },
   );
 }

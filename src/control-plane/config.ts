@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type ConfigProblem, formatProblem } from '../config/problems.js';
-import { AgentError } from '../errors.js';
+import { AgentError, errorMessage } from '../errors.js';
 import { isLoopbackHost } from '../protocol/addresses.js';
 import { expectedTextMap, problemsFromZodIssues } from './config-problems.js';
 
@@ -91,10 +91,11 @@ export function parseControlPlaneConfig(
 function invalidConfig(problems: readonly ConfigProblem[], source: string): AgentError {
   const lines = problems.map((problem) => `  ${formatProblem(problem)}`);
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  const fix = problems.length === 1 ? 'fix it' : 'fix them';
 
   return new AgentError(
     'CONFIG_INVALID',
-    `Configuration ${source} has ${count}; fix them and start again:\n${lines.join('\n')}`,
+    `Configuration ${source} has ${count}; ${fix} and start again:\n${lines.join('\n')}`,
     { details: { source, field: problems[0]?.path ?? '', problems } },
   );
 }
@@ -138,10 +139,11 @@ export async function loadControlPlaneConfig(file: string): Promise<ControlPlane
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new AgentError('CONFIG_NOT_FOUND', `Cannot read configuration file ${file}`, {
-      cause: error,
-      details: { file },
-    });
+    throw new AgentError(
+      'CONFIG_NOT_FOUND',
+      `Cannot read configuration file ${file} (${errorMessage(error)}); pass the right file with --config, or write one as the Configuration section of docs/control-plane.md describes`,
+      { cause: error, details: { file } },
+    );
   }
 
   let value: unknown;

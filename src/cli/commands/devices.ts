@@ -18,7 +18,7 @@ import {
   type TimeoutOptions,
 } from '../device-cli.js';
 
-const USAGE = `Usage: edge-agent devices --config FILE [--json] [--concurrency N] [--known-hosts FILE]
+const USAGE = `Usage: edge-agent devices [--config FILE] [--json] [--concurrency N] [--known-hosts FILE]
 
 Connects to every configured device at once (a few at a time), logs in and reads its RouterOS
 version, board and identity. REACHABLE and LOGIN show how far each device got, and ERROR the
