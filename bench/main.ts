@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     report.metrics.filter((metric) => meetsTarget(metric) === false),
   );
   if (missed.length > 0) {
-    // The targets are set for the full sizes; a quick run checks that everything works.
+    // The targets are set for the full sizes. A quick run only checks that everything works.
     const note = mode === 'quick' ? ' at quick sizes; the targets apply to a full run' : '';
     process.stdout.write(`${missed.length} targets missed${note}\n`);
   }
