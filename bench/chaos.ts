@@ -1,21 +1,25 @@
 /**
- * Chaos driver: runs a whole site on loopback (the reference control plane, a simulated fleet
- * and the agent, each a process of its own), schedules many jobs through the Scripts API and
- * meanwhile kills, stops and restarts the agent, restarts the control plane, and reboots and
- * disconnects devices at random moments. Once everything settled it checks that every script
+ * Chaos driver: runs a whole site on loopback, with the reference control plane, a simulated
+ * fleet and the agent each in a process of its own. It schedules many jobs through the Scripts
+ * API. Meanwhile it kills, stops and restarts the agent, restarts the control plane, and reboots
+ * and disconnects devices at random moments. Once everything settled it checks that every script
  * ran at most once per device, that every run reached a final state in the agent's store and
  * at the control plane, and that both agree. Exits 1 on any violation.
  *
  * Usage: npm run build && node dist/bench/chaos.js [--seed N] [--jobs N] [--minutes N]
- *          [--devices N] [--keep]
+ *          [--devices N] [--keep] [--disk-full]
+ *
+ * --disk-full puts the agent's store on a tmpfs of its own and fills it now and then; mounting
+ * it needs root.
  */
 import { appendFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { checkChaosRun, type Violation } from './support/chaos-checks.js';
+import { type ChaosEvidence, checkChaosRun, type Violation } from './support/chaos-checks.js';
+import { SmallDisk } from './support/chaos-disk.js';
 import { gatherEvidence } from './support/chaos-evidence.js';
 import { FaultLoop } from './support/chaos-faults.js';
 import { ChaosFleet, planFleet } from './support/chaos-fleet.js';
@@ -24,7 +28,17 @@ import { SeededRandom } from './support/chaos-random.js';
 import { ChaosSite, type SiteSettings, sleep } from './support/chaos-site.js';
 import { printSummary } from './support/chaos-summary.js';
 
-type Options = { seed: number; jobs: number; minutes: number; devices: number; keep: boolean };
+type Options = {
+  seed: number;
+  jobs: number;
+  minutes: number;
+  devices: number;
+  keep: boolean;
+  diskFull: boolean;
+};
+
+/** Size of the tmpfs that `--disk-full` puts the agent's store on, in MiB. */
+const DISK_MIB = 32;
 
 function parseOptions(): Options {
   const { values } = parseArgs({
@@ -34,6 +48,7 @@ function parseOptions(): Options {
       minutes: { type: 'string', default: '5' },
       devices: { type: 'string', default: '24' },
       keep: { type: 'boolean', default: false },
+      'disk-full': { type: 'boolean', default: false },
     },
   });
   const number = (text: string, flag: string, min: number): number => {
@@ -51,13 +66,14 @@ function parseOptions(): Options {
     minutes: number(values.minutes, '--minutes', 0.5),
     devices: number(values.devices, '--devices', 3),
     keep: values.keep,
+    diskFull: values['disk-full'],
   };
 }
 
 /** Chooses the site's settings from the seed: offer lead and the agent's run limits. */
 function planSettings(random: SeededRandom): SiteSettings {
   return {
-    leadSeconds: random.pick([5, 20, 60]),
+    leadSeconds: random.pick([0, 5, 20, 60]),
     runs: {
       concurrency: random.integer(4, 10),
       connectTimeoutMs: 2_000,
@@ -80,6 +96,13 @@ async function main(): Promise<number> {
   log(`seed ${options.seed}, ${options.jobs} jobs, ${options.minutes} min, files in ${dir}`);
 
   const settings = planSettings(new SeededRandom(options.seed));
+  const disk = options.diskFull
+    ? await SmallDisk.mount(path.join(dir, 'disk'), DISK_MIB)
+    : undefined;
+  if (disk !== undefined) {
+    settings.storeDir = disk.mountPoint;
+  }
+
   const fleet = await ChaosFleet.start(
     planFleet(options.devices, new SeededRandom(options.seed + 1)),
     path.join(dir, 'simulator'),
@@ -95,7 +118,13 @@ async function main(): Promise<number> {
     const jobs = await createJobs(site, planned, startAt, settings.leadSeconds * 1000);
     log(`${jobs.length} jobs created`);
 
-    const faults = new FaultLoop(site, fleet, new SeededRandom(options.seed + 3), log);
+    const faults = new FaultLoop({
+      site,
+      fleet,
+      random: new SeededRandom(options.seed + 3),
+      log,
+      ...(disk === undefined ? {} : { disk }),
+    });
     const timeline = new AbortController();
     await Promise.all([
       runJobTimeline(site, jobs, startAt, log, timeline.signal),
@@ -104,17 +133,27 @@ async function main(): Promise<number> {
     log(`chaos over: ${JSON.stringify(faults.tally)}`);
 
     const lastExpiry = Math.max(...jobs.map((job) => job.expiresAt));
-    await settle(site, jobs, Math.max(lastExpiry, Date.now()) + 180_000, log);
+    const settled = await settle(site, jobs, Math.max(lastExpiry, Date.now()) + 180_000, log);
     const evidence = await gatherEvidence(site, fleet, jobs);
+    await keepEvidence(dir, site, evidence);
     violations = [
+      ...(settled ? [] : [{ kind: 'not-final' as const, what: 'the site did not settle in time' }]),
       ...checkChaosRun(evidence),
       ...site.surprises.map((what) => ({ kind: 'process' as const, what })),
     ];
-    printSummary({ options, settings, faults: faults.tally, evidence, violations, dir });
+    const openOffers = jobs.filter(
+      (job) => evidence.controlPlane.get(job.scriptId)?.delivery?.state === 'offered',
+    );
+    const notes = [
+      `agent starts that exited 1 on a full disk: ${site.fullDiskExits}`,
+      `offers never stored nor rejected: ${openOffers.map((job) => job.number).join(', ') || 'none'}`,
+    ];
+    printSummary({ options, settings, faults: faults.tally, evidence, violations, notes, dir });
   } finally {
     await site.stopAgent('SIGKILL').catch(() => undefined);
     await site.stopControlPlane();
     await fleet.close();
+    await disk?.unmount();
   }
 
   if (violations.length === 0 && !options.keep) {
@@ -128,14 +167,14 @@ async function main(): Promise<number> {
 
 /**
  * Waits until the control plane reports a final verdict for every job and the agent has
- * nothing queued, running or unsent, or until `deadline`.
+ * nothing queued, running or unsent, or until `deadline`. Returns whether it settled.
  */
 async function settle(
   site: ChaosSite,
   jobs: ReadonlyArray<{ scriptId: string }>,
   deadline: number,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   let waiting = jobs.length;
   while (Date.now() < deadline) {
     await site.ensureAgent();
@@ -149,13 +188,29 @@ async function settle(
       status.runningRuns === 0;
     if (waiting === 0 && idle) {
       log('settled');
-      return;
+      return true;
     }
 
     await sleep(2_000);
   }
 
   log(`did not settle: ${waiting} jobs still pending at the control plane`);
+  return false;
+}
+
+/**
+ * Writes the devices' run counts and the job numbers to `dir`, and copies the agent's store
+ * there when it lives on the tmpfs, which is unmounted at the end, so a kept run can be examined.
+ */
+async function keepEvidence(dir: string, site: ChaosSite, evidence: ChaosEvidence): Promise<void> {
+  const jobs = Object.fromEntries(evidence.jobs.map((job) => [job.scriptId, job.number]));
+  await writeFile(
+    path.join(dir, 'evidence.json'),
+    JSON.stringify({ counts: evidence.counts, jobs }),
+  );
+  if (path.dirname(site.storeFile) !== dir) {
+    await copyFile(site.storeFile, path.join(dir, 'agent.db'));
+  }
 }
 
 /** Counts the jobs the control plane reports as pending, or cannot report on. */

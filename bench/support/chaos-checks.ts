@@ -203,6 +203,8 @@ function checkRun(
       'disagreement',
       `control plane error ${result.error_code}, store error ${run.reasonCode}`,
     ]);
+  } else if ((result.output ?? undefined) !== run.output) {
+    problems.push(['disagreement', 'the control plane has another output than the store']);
   }
 
   if (ran > 0 && claimsNotRun(run)) {

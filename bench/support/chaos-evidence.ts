@@ -14,8 +14,8 @@ import type { ChaosSite } from './chaos-site.js';
 
 /**
  * Collects what the checks compare once the site has settled: the devices' run counts, the
- * agent's store (after a clean stop, because the agent locks the file exclusively while it
- * runs), the control plane's progress and device results, and its recorded status events.
+ * agent's store, the control plane's progress and device results, and its recorded status
+ * events. The agent is stopped first, because it locks its store while it runs.
  */
 export async function gatherEvidence(
   site: ChaosSite,

@@ -1,4 +1,5 @@
 import type { FaultName } from '../../src/simulator/fleet/faults.js';
+import type { SmallDisk } from './chaos-disk.js';
 import { type ChaosFleet, SWITCHED_FAULTS } from './chaos-fleet.js';
 import type { SeededRandom } from './chaos-random.js';
 import { type ChaosSite, sleep } from './chaos-site.js';
@@ -9,6 +10,7 @@ const ACTIONS = [
   ['agent-term', 3],
   ['agent-double-term', 1],
   ['agent-term-then-kill', 1],
+  ['agent-start-interrupted', 2],
   ['agent-freeze', 1],
   ['agent-hup', 1],
   ['control-plane-restart', 2],
@@ -17,6 +19,8 @@ const ACTIONS = [
   ['device-disconnect', 3],
   ['device-reboot-on-command', 2],
   ['device-fault', 3],
+  ['disk-full', 2],
+  ['site-power-loss', 1],
 ] as const;
 
 export type FaultAction = (typeof ACTIONS)[number][0];
@@ -24,14 +28,15 @@ export type FaultAction = (typeof ACTIONS)[number][0];
 /** Number of times the loop injected each fault, for the summary. */
 export type FaultTally = Record<FaultAction, number>;
 
-/** A switched fault that is on, and when the loop switches it off again. */
-type ActiveFault = { deviceId: string; fault: FaultName; until: number };
+/** A fault that lasts a while: what it is, and when and how the loop ends it. */
+type ActiveFault = { label: string; until: number; end: () => Promise<unknown> };
 
 /**
  * Injects faults at random moments, 2 to 12 seconds apart, until `until` (milliseconds since
- * the epoch): kills, stops and restarts the agent, restarts the control plane, reboots and
- * disconnects devices and switches device faults on for a while. It leaves the site whole: the
- * agent and the control plane running and every switched fault off.
+ * the epoch). It kills, stops, freezes and restarts the agent, restarts and freezes the control
+ * plane, reboots and disconnects devices and switches device faults on for a while. Given a
+ * disk, it also fills the agent's file system for a while. It leaves the site whole: the agent and the control plane
+ * running, every switched fault off and the disk free.
  */
 export class FaultLoop {
   readonly tally = Object.fromEntries(ACTIONS.map(([name]) => [name, 0])) as FaultTally;
@@ -44,18 +49,26 @@ export class FaultLoop {
 
   private readonly log: (line: string) => void;
 
+  /** The tmpfs under the agent's store; without it the loop never fills the disk. */
+  private readonly disk: SmallDisk | undefined;
+
+  private readonly actions: ReadonlyArray<readonly [FaultAction, number]>;
+
   private active: ActiveFault[] = [];
 
-  constructor(
-    site: ChaosSite,
-    fleet: ChaosFleet,
-    random: SeededRandom,
-    log: (line: string) => void,
-  ) {
-    this.site = site;
-    this.fleet = fleet;
-    this.random = random;
-    this.log = log;
+  constructor(options: {
+    site: ChaosSite;
+    fleet: ChaosFleet;
+    random: SeededRandom;
+    log: (line: string) => void;
+    disk?: SmallDisk;
+  }) {
+    this.site = options.site;
+    this.fleet = options.fleet;
+    this.random = options.random;
+    this.log = options.log;
+    this.disk = options.disk;
+    this.actions = ACTIONS.filter(([name]) => name !== 'disk-full' || this.disk !== undefined);
   }
 
   async run(until: number): Promise<void> {
@@ -66,7 +79,7 @@ export class FaultLoop {
         break;
       }
 
-      const action = this.random.weighted(ACTIONS);
+      const action = this.random.weighted(this.actions);
       this.tally[action] += 1;
       await this.perform(action);
     }
@@ -86,6 +99,13 @@ export class FaultLoop {
         return this.doubleTerm(this.random.integer(50, 1_500));
       case 'agent-term-then-kill':
         return this.termThenKill(this.random.integer(100, 3_000));
+      case 'agent-start-interrupted': {
+        const signal = this.random.pick(['SIGTERM', 'SIGKILL'] as const);
+        const afterMs = this.random.integer(0, 1_500);
+        const code = await this.site.interruptStart(signal, afterMs);
+        this.log(`agent: ${signal} ${afterMs} ms after its spawn, exit ${code}`);
+        return;
+      }
       case 'agent-freeze':
         return this.freeze('agent', this.random.integer(2_000, 20_000));
       case 'agent-hup':
@@ -118,6 +138,10 @@ export class FaultLoop {
         return;
       case 'device-fault':
         return this.switchOn(deviceId, this.random.pick(SWITCHED_FAULTS));
+      case 'disk-full':
+        return this.fillDisk(this.random.integer(3_000, 30_000));
+      case 'site-power-loss':
+        return this.powerLoss();
     }
   }
 
@@ -125,6 +149,21 @@ export class FaultLoop {
     const code = await this.site.stopAgent(signal);
     this.log(`agent: ${signal}, exit ${code}, down ${downMs} ms`);
     await sleep(downMs);
+    await this.site.ensureAgent();
+  }
+
+  /**
+   * Cuts the power of the whole site: the agent is killed and every device reboots at once,
+   * each staying down 1 to 8 seconds. The agent's box comes back after 2 to 10 seconds.
+   */
+  private async powerLoss(): Promise<void> {
+    const agentDownMs = this.random.integer(2_000, 10_000);
+    const reboots = this.fleet.deviceIds.map((deviceId) =>
+      this.fleet.reboot(deviceId, this.random.integer(1_000, 8_000)),
+    );
+    await Promise.all([this.site.stopAgent('SIGKILL'), ...reboots]);
+    this.log(`site power loss: every device rebooted, agent down ${agentDownMs} ms`);
+    await sleep(agentDownMs);
     await this.site.ensureAgent();
   }
 
@@ -158,22 +197,44 @@ export class FaultLoop {
   }
 
   private async switchOn(deviceId: string, fault: FaultName): Promise<void> {
-    if (this.active.some((item) => item.deviceId === deviceId && item.fault === fault)) {
+    const label = `${deviceId}: ${fault}`;
+    if (this.active.some((item) => item.label === label)) {
       return;
     }
 
     const forMs = this.random.integer(5_000, 40_000);
-    this.log(`${deviceId}: ${fault} on for ${forMs} ms`);
+    this.log(`${label} on for ${forMs} ms`);
     await this.fleet.setFault(deviceId, fault, true);
-    this.active.push({ deviceId, fault, until: Date.now() + forMs });
+    this.active.push({
+      label,
+      until: Date.now() + forMs,
+      end: () => this.fleet.setFault(deviceId, fault, false),
+    });
+  }
+
+  /** Fills the file system of the agent's store for `forMs`. */
+  private async fillDisk(forMs: number): Promise<void> {
+    const disk = this.disk;
+    if (disk === undefined || this.active.some((item) => item.label === 'disk full')) {
+      return;
+    }
+
+    const bytes = await disk.fill();
+    this.site.diskFull = true;
+    this.log(`disk full for ${forMs} ms (${bytes} bytes of filler)`);
+    const end = async (): Promise<void> => {
+      await disk.free();
+      this.site.diskFull = false;
+    };
+    this.active.push({ label: 'disk full', until: Date.now() + forMs, end });
   }
 
   private async switchOffExpired(now: number): Promise<void> {
     const expired = this.active.filter((item) => item.until <= now);
     this.active = this.active.filter((item) => item.until > now);
-    for (const { deviceId, fault } of expired) {
-      this.log(`${deviceId}: ${fault} off`);
-      await this.fleet.setFault(deviceId, fault, false);
+    for (const { label, end } of expired) {
+      this.log(`${label} over`);
+      await end();
     }
   }
 }

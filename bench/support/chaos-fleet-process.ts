@@ -1,5 +1,5 @@
 /**
- * Child process that runs the chaos driver's simulated fleet and takes its orders over the IPC
+ * Child process that runs the chaos driver's simulated fleet. It takes orders over the IPC
  * channel of `child_process.fork`: reboot a device, disconnect it for a while, switch a fault
  * on or off, and report how often each job's script ran on each device. The parent side is
  * `chaos-fleet.ts`.

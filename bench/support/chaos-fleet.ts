@@ -67,9 +67,16 @@ export class ChaosFleet {
 
   private nextId = 1;
 
+  /** Requests sent and awaiting their reply, by id. */
+  private readonly waiting = new Map<
+    number,
+    (reply: Exclude<FleetReply, { type: 'ready' }>) => void
+  >();
+
   private constructor(child: ChildProcess, inventory: DeviceConfig[]) {
     this.child = child;
     this.inventory = inventory;
+    child.on('message', (message: FleetReply) => this.onReply(message));
   }
 
   /** Starts the fleet and resolves once every device listens. */
@@ -125,20 +132,25 @@ export class ChaosFleet {
   private request(body: RequestBody): Promise<RunCounts> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const onMessage = (message: FleetReply): void => {
-        if (message.type === 'ready' || message.id !== id) {
-          return;
-        }
-
-        this.child.off('message', onMessage);
+      this.waiting.set(id, (message) => {
         if (message.type === 'done') {
           resolve(message.counts);
         } else {
           reject(new Error(`the fleet failed ${body.type}: ${message.message}`));
         }
-      };
-      this.child.on('message', onMessage);
+      });
       this.child.send({ ...body, id } as FleetRequest);
     });
+  }
+
+  /** Hands each reply to the request with its id. */
+  private onReply(message: FleetReply): void {
+    if (message.type === 'ready') {
+      return;
+    }
+
+    const settle = this.waiting.get(message.id);
+    this.waiting.delete(message.id);
+    settle?.(message);
   }
 }

@@ -18,6 +18,8 @@ export type PlannedJob = {
    * later than that, after the offer lead, so that the call comes before any offer.
    */
   launchNow: boolean;
+  /** Whether agents capture `/export` before the script. */
+  makeBackup: boolean;
   /** Time of its `DELETE`, in milliseconds after the start of the chaos period; none when absent. */
   cancelOffsetMs?: number;
 };
@@ -27,7 +29,7 @@ export type ScheduledJob = PlannedJob & {
   scriptId: string;
   launchAt: number;
   expiresAt: number;
-  /** Whether its timed action (launch now, cancel) reached the control plane. */
+  /** The HTTP status each timed action (launch now, cancel) got from the control plane. */
   notes: string[];
 };
 
@@ -50,6 +52,7 @@ export function planJobs(count: number, periodMs: number, random: SeededRandom):
         [random.integer(4_000, 8_000), 10],
       ]),
       launchNow: random.chance(0.15),
+      makeBackup: random.chance(0.2),
     };
     if (random.chance(0.12)) {
       job.cancelOffsetMs = Math.max(1_000, launchOffsetMs + random.integer(-20_000, 15_000));
@@ -79,6 +82,7 @@ export async function createJobs(
       launch_at: new Date(launchAt).toISOString(),
       expires_at: new Date(expiresAt).toISOString(),
       sites: [site.siteId],
+      make_backup: job.makeBackup,
     });
     if (created.status !== 201) {
       throw new Error(`creating chaos job ${job.number} returned ${created.status}`);

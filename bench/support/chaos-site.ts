@@ -21,6 +21,8 @@ const READY_TIMEOUT_MS = 30_000;
 export type SiteSettings = {
   /** The control plane's `delivery.leadSeconds`. */
   leadSeconds: number;
+  /** Directory of the agent's store; default the site's directory. */
+  storeDir?: string;
   /** The agent's `runs` section. */
   runs: {
     concurrency: number;
@@ -68,6 +70,15 @@ export class ChaosSite {
    */
   readonly surprises: string[] = [];
 
+  /**
+   * True while the fault loop keeps the store's file system full. An agent that must mark
+   * interrupted runs at start cannot then, so it exits 1 and its service manager starts it
+   * again; such exits are counted in `fullDiskExits` instead of `surprises`.
+   */
+  diskFull = false;
+
+  fullDiskExits = 0;
+
   private readonly siteToken = generateSiteToken();
 
   private readonly settings: SiteSettings;
@@ -102,7 +113,7 @@ export class ChaosSite {
   }
 
   get storeFile(): string {
-    return path.join(this.dir, 'agent.db');
+    return path.join(this.settings.storeDir ?? this.dir, 'agent.db');
   }
 
   get controlPlaneDatabase(): string {
@@ -135,8 +146,9 @@ export class ChaosSite {
 
   /**
    * Starts the agent unless it runs, as the systemd unit does, and resolves once its status
-   * endpoint listens. A start that fails is recorded in `surprises` and tried again, up to five
-   * times a second apart. Concurrent calls share one start.
+   * endpoint listens. A start that fails is recorded in `surprises` and tried again every
+   * 2 seconds for a minute, which outlasts every fault the loop injects. Concurrent calls share
+   * one start.
    */
   ensureAgent(): Promise<void> {
     this.starting ??= this.startWithRetries().finally(() => {
@@ -150,29 +162,37 @@ export class ChaosSite {
       try {
         await this.startAgent();
       } catch (error) {
-        this.surprises.push(`${new Date().toISOString()}: agent start failed: ${error}`);
+        if (!this.diskFull) {
+          this.surprises.push(`${new Date().toISOString()}: agent start failed: ${error}`);
+        }
+
         // startAgent set `agent` before it failed; TypeScript cannot see that assignment.
         const failed = this.agent as Program | undefined;
         this.agent = undefined;
         failed?.signal('SIGKILL');
         await failed?.exited;
-        if (attempt >= 5) {
+        if (attempt >= 30) {
           throw error;
         }
 
-        await sleep(1_000);
+        await sleep(2_000);
       }
     }
   }
 
-  private async startAgent(): Promise<void> {
-    this.statusUrl = '';
-    const agent = new Program(
+  /** Starts `edge-agent run` with the node options of the systemd unit. */
+  private spawnAgent(): Program {
+    return new Program(
       'src/cli/edge-agent',
       ['run', '--config', path.join(this.dir, 'agent.yaml')],
       path.join(this.dir, 'agent.log'),
       unitNodeOptions(),
     );
+  }
+
+  private async startAgent(): Promise<void> {
+    this.statusUrl = '';
+    const agent = this.spawnAgent();
     this.agent = agent;
     void agent.exited.then((code) => this.onAgentExit(agent, code));
     const match = await agent.waitForLine(
@@ -227,6 +247,28 @@ export class ChaosSite {
     return code;
   }
 
+  /**
+   * Stops the running agent, starts a new one and sends it `signal` `afterMs` after the spawn,
+   * whether or not its start has finished, then starts the agent again. A SIGTERM before Node
+   * runs the agent's first line ends the process by the signal, as the operations guide says.
+   */
+  async interruptStart(signal: NodeJS.Signals, afterMs: number): Promise<number | string> {
+    await this.stopAgent('SIGTERM');
+    const early = this.spawnAgent();
+    await sleep(afterMs);
+    early.signal(signal);
+    const code = await early.exited;
+    const expected = signal === 'SIGTERM' ? [0, 'SIGTERM'] : [signal];
+    if (!expected.includes(code)) {
+      this.surprises.push(
+        `${new Date().toISOString()}: agent sent ${signal} ${afterMs} ms after its spawn exited ${code}`,
+      );
+    }
+
+    await this.ensureAgent();
+    return code;
+  }
+
   /** Records an agent that exited without being stopped and starts it again after a second. */
   private onAgentExit(agent: Program, code: number | string): void {
     if (this.agent !== agent) {
@@ -235,7 +277,12 @@ export class ChaosSite {
 
     this.agent = undefined;
     this.statusUrl = '';
-    this.surprises.push(`${new Date().toISOString()}: agent exited by itself with ${code}`);
+    if (code === 1 && this.diskFull) {
+      this.fullDiskExits += 1;
+    } else {
+      this.surprises.push(`${new Date().toISOString()}: agent exited by itself with ${code}`);
+    }
+
     setTimeout(() => {
       this.ensureAgent().catch((error: unknown) => {
         this.surprises.push(`${new Date().toISOString()}: agent restart failed: ${error}`);
@@ -336,7 +383,7 @@ export class ChaosSite {
       },
       runs: this.settings.runs,
       status: { listen: '127.0.0.1:0' },
-      store: { path: 'agent.db' },
+      store: { path: this.storeFile },
       devices,
     };
     await writeFile(path.join(this.dir, 'agent.yaml'), stringify(config));

@@ -1,5 +1,6 @@
 import type { ChaosEvidence, Violation } from './chaos-checks.js';
 import type { FaultTally } from './chaos-faults.js';
+import { counterName } from './chaos-script.js';
 import type { SiteSettings } from './chaos-site.js';
 
 /** Violations printed in full; the rest are counted. */
@@ -11,6 +12,8 @@ export type ChaosSummary = {
   faults: FaultTally;
   evidence: ChaosEvidence;
   violations: readonly Violation[];
+  /** Lines about expected events worth knowing, such as exits on a full disk. */
+  notes: readonly string[];
   dir: string;
 };
 
@@ -18,9 +21,16 @@ export type ChaosSummary = {
 export function printSummary(summary: ChaosSummary): void {
   const { options, evidence, violations } = summary;
   const states = new Map<string, number>();
-  for (const { runs } of evidence.agent.jobs.values()) {
+  const ranUnfinished = new Map<string, number>();
+  for (const { job, runs } of evidence.agent.jobs.values()) {
+    const number = evidence.jobs.find((planned) => planned.scriptId === job.id)?.number ?? 0;
     for (const run of runs) {
       states.set(run.state, (states.get(run.state) ?? 0) + 1);
+      const ran = evidence.counts[run.deviceId]?.[counterName(number)] ?? 0;
+      if (ran > 0 && run.state !== 'succeeded' && run.reasonCode !== 'SCRIPT_FAILED') {
+        const key = `${run.state} ${run.reasonCode ?? ''}`.trim();
+        ranUnfinished.set(key, (ranUnfinished.get(key) ?? 0) + 1);
+      }
     }
   }
 
@@ -35,7 +45,9 @@ export function printSummary(summary: ChaosSummary): void {
     `jobs stored by the agent: ${evidence.agent.jobs.size} of ${evidence.jobs.length}`,
     `runs: ${formatCounts([...states.entries()])}`,
     `script runs counted on the devices: ${scriptRuns}`,
+    `runs whose script ran without ending on its own: ${formatCounts([...ranUnfinished.entries()]) || 'none'}`,
     `status events recorded: ${evidence.events.length}, outbox last seq ${evidence.agent.lastSeq}`,
+    ...summary.notes,
     '',
     violations.length === 0 ? 'no violations' : `${violations.length} violations:`,
     ...violations.slice(0, PRINTED_VIOLATIONS).map(formatViolation),

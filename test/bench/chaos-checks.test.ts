@@ -42,6 +42,7 @@ function cleanEvidence(): ChaosEvidence {
     launchOffsetMs: 0,
     expiryAfterLaunchMs: 60_000,
     launchNow: false,
+    makeBackup: false,
     scriptId: SCRIPT,
     launchAt: 1_000,
     expiresAt: 61_000,
