@@ -28,8 +28,12 @@ export type FaultAction = (typeof ACTIONS)[number][0];
 /** Number of times the loop injected each fault, for the summary. */
 export type FaultTally = Record<FaultAction, number>;
 
-/** A fault that lasts a while: what it is, and when and how the loop ends it. */
-type ActiveFault = { label: string; until: number; end: () => Promise<unknown> };
+/**
+ * A fault that lasts a while, with the timer that ends it. The timer runs apart from the loop,
+ * because an action of the loop may wait for the fault to end, such as an agent start on a full
+ * disk.
+ */
+type ActiveFault = { timer: NodeJS.Timeout; end: () => Promise<unknown> };
 
 /**
  * Injects faults at random moments, 2 to 12 seconds apart, until `until` (milliseconds since
@@ -54,7 +58,11 @@ export class FaultLoop {
 
   private readonly actions: ReadonlyArray<readonly [FaultAction, number]>;
 
-  private active: ActiveFault[] = [];
+  /** Faults that last a while, by label; each leaves when it ends. */
+  private readonly active = new Map<string, ActiveFault>();
+
+  /** Ends of faults in progress; `run` waits for them before it returns. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(options: {
     site: ChaosSite;
@@ -74,7 +82,6 @@ export class FaultLoop {
   async run(until: number): Promise<void> {
     while (Date.now() < until) {
       await sleep(this.random.integer(2_000, 12_000));
-      await this.switchOffExpired(Date.now());
       if (Date.now() >= until) {
         break;
       }
@@ -84,7 +91,11 @@ export class FaultLoop {
       await this.perform(action);
     }
 
-    await this.switchOffExpired(Number.POSITIVE_INFINITY);
+    for (const label of [...this.active.keys()]) {
+      this.endFault(label);
+    }
+
+    await Promise.all(this.ending);
     await this.site.ensureAgent();
   }
 
@@ -198,43 +209,52 @@ export class FaultLoop {
 
   private async switchOn(deviceId: string, fault: FaultName): Promise<void> {
     const label = `${deviceId}: ${fault}`;
-    if (this.active.some((item) => item.label === label)) {
+    if (this.active.has(label)) {
       return;
     }
 
     const forMs = this.random.integer(5_000, 40_000);
     this.log(`${label} on for ${forMs} ms`);
     await this.fleet.setFault(deviceId, fault, true);
-    this.active.push({
-      label,
-      until: Date.now() + forMs,
-      end: () => this.fleet.setFault(deviceId, fault, false),
-    });
+    this.keep(label, forMs, () => this.fleet.setFault(deviceId, fault, false));
   }
 
   /** Fills the file system of the agent's store for `forMs`. */
   private async fillDisk(forMs: number): Promise<void> {
     const disk = this.disk;
-    if (disk === undefined || this.active.some((item) => item.label === 'disk full')) {
+    if (disk === undefined || this.active.has('disk full')) {
       return;
     }
 
     const bytes = await disk.fill();
     this.site.diskFull = true;
     this.log(`disk full for ${forMs} ms (${bytes} bytes of filler)`);
-    const end = async (): Promise<void> => {
+    this.keep('disk full', forMs, async () => {
       await disk.free();
       this.site.diskFull = false;
-    };
-    this.active.push({ label: 'disk full', until: Date.now() + forMs, end });
+    });
   }
 
-  private async switchOffExpired(now: number): Promise<void> {
-    const expired = this.active.filter((item) => item.until <= now);
-    this.active = this.active.filter((item) => item.until > now);
-    for (const { label, end } of expired) {
-      this.log(`${label} over`);
-      await end();
+  /** Records a fault that `end` ends after `forMs`. */
+  private keep(label: string, forMs: number, end: () => Promise<unknown>): void {
+    const timer = setTimeout(() => this.endFault(label), forMs);
+    this.active.set(label, { timer, end });
+  }
+
+  private endFault(label: string): void {
+    const fault = this.active.get(label);
+    if (fault === undefined) {
+      return;
     }
+
+    this.active.delete(label);
+    clearTimeout(fault.timer);
+    this.log(`${label} over`);
+    const ended = fault.end().then(
+      () => undefined,
+      (error: unknown) => this.log(`ending ${label} failed: ${error}`),
+    );
+    this.ending.add(ended);
+    void ended.finally(() => this.ending.delete(ended));
   }
 }
