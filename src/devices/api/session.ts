@@ -226,11 +226,15 @@ class ApiSession implements DeviceSession {
     }
   }
 
-  /** Classifies a trap by its text; keeps transport errors (TIMEOUT, CANCELLED, ...) as they are. */
+  /**
+   * Classifies a trap by its text; keeps transport errors (TIMEOUT, CANCELLED, ...) as they are,
+   * except that a lost connection warns that the script may have run.
+   */
   private runErrorOf(error: unknown): RunError {
     if (!(error instanceof ApiTrapError)) {
       if (isAgentError(error, 'CONNECTION_LOST')) {
         this.connection.close();
+        return this.lostWhileRunning(error);
       }
 
       return toRunError(error);
@@ -245,6 +249,22 @@ class ApiSession implements DeviceSession {
         : `the script failed on device ${this.device.id}: ${error.message}; check the device's state and the script`,
       ...(classified?.line === undefined ? {} : { line: classified.line }),
       ...(classified?.column === undefined ? {} : { column: classified.column }),
+    };
+  }
+
+  /**
+   * Describes a connection lost during a run. The connection's own message advises running the
+   * command again, which is wrong once the script was sent: the device may have run it, and on
+   * RouterOS 6 its background job goes on without the session.
+   */
+  private lostWhileRunning(error: AgentError): RunError {
+    const reason = error.details.reason;
+    const sent = typeof reason === 'string' ? ` (the device sent !fatal ${reason})` : '';
+    const goesOn =
+      this.method === 'background' ? '; a RouterOS 6 background job goes on without it' : '';
+    return {
+      code: 'CONNECTION_LOST',
+      message: `the API connection to device ${this.device.id} closed before the device returned the script's outcome${sent}, so the script may have run${goesOn}; check the device before running the script again`,
     };
   }
 }
