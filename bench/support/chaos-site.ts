@@ -259,7 +259,9 @@ export class ChaosSite {
     early.signal(signal);
     const code = await early.exited;
     const expected = signal === 'SIGTERM' ? [0, 'SIGTERM'] : [signal];
-    if (!expected.includes(code)) {
+    if (code === 1 && this.diskFull) {
+      this.fullDiskExits += 1;
+    } else if (!expected.includes(code)) {
       this.surprises.push(
         `${new Date().toISOString()}: agent sent ${signal} ${afterMs} ms after its spawn exited ${code}`,
       );
