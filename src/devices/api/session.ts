@@ -226,12 +226,15 @@ class ApiSession implements DeviceSession {
     }
   }
 
-  /** Classifies a trap by its text; keeps transport errors (TIMEOUT, CANCELLED, ...) as they are. */
+  /**
+   * Classifies a trap by its text; keeps transport errors (TIMEOUT, CANCELLED, ...) as they are,
+   * except that a lost connection warns that the script may have run.
+   */
   private runErrorOf(error: unknown): RunError {
     if (!(error instanceof ApiTrapError)) {
       if (isAgentError(error, 'CONNECTION_LOST')) {
         this.connection.close();
-        return this.connectionLost(error);
+        return this.lostWhileRunning(error);
       }
 
       return toRunError(error);
@@ -250,15 +253,18 @@ class ApiSession implements DeviceSession {
   }
 
   /**
-   * Builds the error of a run whose connection ended before the script's reply. The script may
-   * have reached the device and run in part, so running it again can apply it twice.
+   * Describes a connection lost during a run. The connection's own message advises running the
+   * command again, which is wrong once the script was sent: the device may have run it, and on
+   * RouterOS 6 its background job goes on without the session.
    */
-  private connectionLost(error: AgentError): RunError {
-    const { reason } = error.details;
-    const detail = typeof reason === 'string' ? ` (${reason})` : '';
+  private lostWhileRunning(error: AgentError): RunError {
+    const reason = error.details.reason;
+    const sent = typeof reason === 'string' ? ` (the device sent !fatal ${reason})` : '';
+    const goesOn =
+      this.method === 'background' ? '; a RouterOS 6 background job goes on without it' : '';
     return {
       code: 'CONNECTION_LOST',
-      message: `the API connection to device ${this.device.id} (${this.connection.address}) ended before the script finished${detail}; check whether the script ran on the device before running it again`,
+      message: `the API connection to device ${this.device.id} (${this.connection.address}) closed before the device returned the script's outcome${sent}, so the script may have run${goesOn}; check the device before running the script again`,
     };
   }
 }
