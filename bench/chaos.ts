@@ -24,8 +24,9 @@ import { gatherEvidence } from './support/chaos-evidence.js';
 import { FaultLoop } from './support/chaos-faults.js';
 import { ChaosFleet, planFleet } from './support/chaos-fleet.js';
 import { createJobs, planJobs, runJobTimeline } from './support/chaos-jobs.js';
+import { sleep } from './support/chaos-program.js';
 import { SeededRandom } from './support/chaos-random.js';
-import { ChaosSite, type SiteSettings, sleep } from './support/chaos-site.js';
+import { ChaosSite, type SiteSettings } from './support/chaos-site.js';
 import { printSummary } from './support/chaos-summary.js';
 
 type Options = {
@@ -150,8 +151,7 @@ async function main(): Promise<number> {
     ];
     printSummary({ options, settings, faults: faults.tally, evidence, violations, notes, dir });
   } finally {
-    await site.stopAgent('SIGKILL').catch(() => undefined);
-    await site.stopControlPlane();
+    await site.close();
     await fleet.close();
     await disk?.unmount();
   }
@@ -232,12 +232,12 @@ async function countPending(
   return pending;
 }
 
+// The exit is explicit: after a failure the fault loop and the job timeline may still be
+// running, and the exit handlers kill every child left and unmount the tmpfs.
 main().then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`chaos: ${error instanceof Error ? error.stack : String(error)}\n`);
-    process.exitCode = 2;
+    process.exit(2);
   },
 );

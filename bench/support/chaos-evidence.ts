@@ -37,7 +37,7 @@ export async function gatherEvidence(
     counts,
     agent,
     controlPlane,
-    events: readRecordedEvents(site.controlPlaneDatabase, site.siteId),
+    events: readRecordedEvents(site.controlPlane.databaseFile, site.siteId),
   };
 }
 

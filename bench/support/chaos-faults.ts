@@ -1,8 +1,9 @@
 import type { FaultName } from '../../src/simulator/fleet/faults.js';
 import type { SmallDisk } from './chaos-disk.js';
 import { type ChaosFleet, SWITCHED_FAULTS } from './chaos-fleet.js';
+import { sleep } from './chaos-program.js';
 import type { SeededRandom } from './chaos-random.js';
-import { type ChaosSite, sleep } from './chaos-site.js';
+import type { ChaosSite } from './chaos-site.js';
 
 /** The faults the loop injects, each chosen with the weight beside it. */
 const ACTIONS = [
@@ -127,7 +128,7 @@ export class FaultLoop {
         const signal = this.random.pick(['SIGTERM', 'SIGKILL'] as const);
         const downMs = this.random.integer(0, 8_000);
         this.log(`control plane: ${signal}, down ${downMs} ms`);
-        return this.site.restartControlPlane(signal, downMs);
+        return this.site.controlPlane.restart(signal, downMs);
       }
       case 'control-plane-freeze':
         return this.freeze('control plane', this.random.integer(2_000, 20_000));
@@ -200,7 +201,7 @@ export class FaultLoop {
 
   /** Stops a process with SIGSTOP for `forMs`, then lets it go on with SIGCONT. */
   private async freeze(which: 'agent' | 'control plane', forMs: number): Promise<void> {
-    const program = which === 'agent' ? this.site.agent : this.site.controlPlane;
+    const program = which === 'agent' ? this.site.agent : this.site.controlPlane.program;
     this.log(`${which}: frozen for ${forMs} ms`);
     program?.signal('SIGSTOP');
     await sleep(forMs);

@@ -1,6 +1,7 @@
+import { sleep } from './chaos-program.js';
 import type { SeededRandom } from './chaos-random.js';
 import { chaosScript, type ScriptKind } from './chaos-script.js';
-import { type ChaosSite, sleep } from './chaos-site.js';
+import type { ChaosSite } from './chaos-site.js';
 
 /** One job of a chaos run, as planned from the seed before anything starts. */
 export type PlannedJob = {

@@ -4,6 +4,13 @@ import { createInterface } from 'node:readline';
 
 import { nodeArguments } from './child-module.js';
 
+/** Time a program gets to print that it is ready, in milliseconds. */
+export const READY_TIMEOUT_MS = 30_000;
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
 /** Every child the driver started; a process exit of the driver kills those still running. */
 const running = new Set<ChildProcess>();
 

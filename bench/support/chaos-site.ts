@@ -4,18 +4,11 @@ import path from 'node:path';
 
 import { stringify } from 'yaml';
 
-import { mintApiToken, SCOPES } from '../../src/control-plane/http/auth.js';
-import {
-  generateSiteToken,
-  hashSiteToken,
-  loadOrCreateJwtSecret,
-} from '../../src/control-plane/secrets.js';
+import { generateSiteToken } from '../../src/control-plane/secrets.js';
 import type { DeviceConfig } from '../../src/devices/types.js';
-import { Program } from './chaos-program.js';
+import { ChaosControlPlane, type SigningKey } from './chaos-control-plane.js';
+import { Program, READY_TIMEOUT_MS, sleep } from './chaos-program.js';
 import { unitNodeOptions } from './daemon.js';
-
-/** Time a program gets to print that it is ready, in milliseconds. */
-const READY_TIMEOUT_MS = 30_000;
 
 /** Settings of the site that a seed chooses. */
 export type SiteSettings = {
@@ -44,20 +37,14 @@ export type AgentStatus = {
 /**
  * The control plane (`edge-control-plane serve`) and the agent (`edge-agent run`) of one site,
  * each a child process that the driver stops, kills and starts again. Their files live in
- * `dir`; their output goes to `control-plane.log` and `agent.log` there.
+ * `dir`, and the agent's output goes to `agent.log` there.
  */
 export class ChaosSite {
   readonly dir: string;
 
   readonly siteId = randomUUID();
 
-  /** Base URL of the Scripts API, such as `http://127.0.0.1:40123`. */
-  apiUrl = '';
-
-  /** URL of the agent hub, which the agent's configuration names. */
-  agentUrl = '';
-
-  controlPlane: Program | undefined;
+  readonly controlPlane: ChaosControlPlane;
 
   agent: Program | undefined;
 
@@ -71,29 +58,33 @@ export class ChaosSite {
   readonly surprises: string[] = [];
 
   /**
-   * True while the fault loop keeps the store's file system full. An agent that must mark
-   * interrupted runs at start cannot then, so it exits 1 and its service manager starts it
-   * again; such exits are counted in `fullDiskExits` instead of `surprises`.
+   * True while the fault loop keeps the store's file system full. An agent start then often
+   * fails with STORE_FULL and exit code 1, which its service manager retries. Such exits are
+   * counted in `fullDiskExits` instead of `surprises`.
    */
   diskFull = false;
 
   fullDiskExits = 0;
 
-  private readonly siteToken = generateSiteToken();
-
   private readonly settings: SiteSettings;
 
-  /** Port the control plane listens on; 0 until the first start, then kept across restarts. */
-  private port = 0;
-
-  private apiToken: string | undefined;
+  /** Set by `close`; no agent starts afterwards. */
+  private closed = false;
 
   /** The agent start in progress, which `ensureAgent` callers share; undefined when none. */
   private starting: Promise<void> | undefined;
 
+  private readonly siteToken: string;
+
   private constructor(dir: string, settings: SiteSettings) {
     this.dir = dir;
     this.settings = settings;
+    this.siteToken = generateSiteToken();
+    this.controlPlane = new ChaosControlPlane(
+      dir,
+      { siteId: this.siteId, siteToken: this.siteToken, leadSeconds: settings.leadSeconds },
+      (line) => this.surprises.push(line),
+    );
   }
 
   /** Starts the control plane and writes the agent's configuration for `devices`. */
@@ -107,41 +98,13 @@ export class ChaosSite {
     await writeFile(path.join(dir, 'secrets', 'site-token'), `${site.siteToken}\n`, {
       mode: 0o600,
     });
-    const key = await site.startControlPlane();
+    const key = await site.controlPlane.start();
     await site.writeAgentConfig(key, devices);
     return site;
   }
 
   get storeFile(): string {
     return path.join(this.settings.storeDir ?? this.dir, 'agent.db');
-  }
-
-  get controlPlaneDatabase(): string {
-    return path.join(this.dir, 'control-plane.db');
-  }
-
-  /**
-   * Stops the control plane with `signal`, waits `downMs` and starts it again on the same port.
-   * A port that a client connection took meanwhile is retried for up to 10 seconds.
-   */
-  async restartControlPlane(signal: NodeJS.Signals, downMs: number): Promise<void> {
-    const old = this.controlPlane;
-    this.controlPlane = undefined;
-    old?.signal(signal);
-    await old?.exited;
-    await sleep(downMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.startControlPlane();
-        return;
-      } catch (error) {
-        if (attempt >= 20) {
-          throw error;
-        }
-
-        await sleep(500);
-      }
-    }
   }
 
   /**
@@ -151,6 +114,10 @@ export class ChaosSite {
    * one start.
    */
   ensureAgent(): Promise<void> {
+    if (this.closed) {
+      return Promise.resolve();
+    }
+
     this.starting ??= this.startWithRetries().finally(() => {
       this.starting = undefined;
     });
@@ -200,14 +167,6 @@ export class ChaosSite {
       READY_TIMEOUT_MS,
     );
     this.statusUrl = match[1] ?? '';
-  }
-
-  /** Stops the control plane with SIGTERM. */
-  async stopControlPlane(): Promise<void> {
-    const program = this.controlPlane;
-    this.controlPlane = undefined;
-    program?.signal('SIGTERM');
-    await program?.exited;
   }
 
   /**
@@ -305,80 +264,28 @@ export class ChaosSite {
     }
   }
 
-  /** Calls the Scripts API; returns the status and the parsed body. */
-  async api(
+  /** Kills the agent and stops the control plane; nothing starts the agent afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.stopAgent('SIGKILL').catch(() => undefined);
+    await this.controlPlane.stop();
+  }
+
+  /** Calls the control plane's Scripts API; see `ChaosControlPlane.api`. */
+  api(
     method: string,
     pathname: string,
     body?: unknown,
   ): Promise<{ status: number; body: unknown }> {
-    this.apiToken ??= await this.mintToken();
-    const response = await fetch(`${this.apiUrl}${pathname}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.apiToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+    return this.controlPlane.api(method, pathname, body);
   }
 
-  private async mintToken(): Promise<string> {
-    const secret = await loadOrCreateJwtSecret(path.join(this.dir, 'jwt.secret'));
-    return mintApiToken(
-      { secret: secret.value, issuer: 'edge-control-plane', audience: 'scripts-api' },
-      { subject: 'chaos-driver', scopes: SCOPES, ttlSeconds: 24 * 3600, now: Date.now() },
-    );
-  }
-
-  /** Starts the control plane and returns its signing key once it printed its URLs. */
-  private async startControlPlane(): Promise<{ keyId: string; publicKey: string }> {
-    const configFile = path.join(this.dir, 'control-plane.yaml');
-    const config = {
-      listen: { host: '127.0.0.1', port: this.port },
-      database: 'control-plane.db',
-      jwt: { secretFile: 'jwt.secret' },
-      signingKeyFile: 'signing.pem',
-      delivery: { leadSeconds: this.settings.leadSeconds },
-      heartbeatIntervalSeconds: 5,
-      sites: [{ id: this.siteId, name: 'chaos site', tokenHash: hashSiteToken(this.siteToken) }],
-    };
-    await writeFile(configFile, stringify(config));
-
-    const program = new Program(
-      'src/cli/edge-control-plane',
-      ['serve', '--config', configFile],
-      path.join(this.dir, 'control-plane.log'),
-    );
-    this.controlPlane = program;
-    void program.exited.then((code) => {
-      if (this.controlPlane === program) {
-        this.surprises.push(
-          `${new Date().toISOString()}: control plane exited by itself with ${code}`,
-        );
-      }
-    });
-    const [api, hub, key] = await Promise.all([
-      program.waitForLine(/^Scripts API: (\S+)\/scripts\/scheduled$/, READY_TIMEOUT_MS),
-      program.waitForLine(/^Agent hub: (\S+)$/, READY_TIMEOUT_MS),
-      program.waitForLine(/^Signing public key \(key id (\w+)\): (\S+)$/, READY_TIMEOUT_MS),
-    ]);
-    this.apiUrl = api[1] ?? '';
-    this.agentUrl = hub[1] ?? '';
-    this.port = Number(new URL(this.apiUrl).port);
-    return { keyId: key[1] ?? '', publicKey: key[2] ?? '' };
-  }
-
-  private async writeAgentConfig(
-    key: { keyId: string; publicKey: string },
-    devices: readonly DeviceConfig[],
-  ): Promise<void> {
+  private async writeAgentConfig(key: SigningKey, devices: readonly DeviceConfig[]): Promise<void> {
     const config = {
       siteId: this.siteId,
       logLevel: 'info',
       controlPlane: {
-        url: this.agentUrl,
+        url: this.controlPlane.agentUrl,
         tokenFile: 'secrets/site-token',
         allowInsecure: true,
         jobSigningKey: key,
@@ -390,8 +297,4 @@ export class ChaosSite {
     };
     await writeFile(path.join(this.dir, 'agent.yaml'), stringify(config));
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
