@@ -209,7 +209,7 @@ export class ChaosSite {
   /**
    * Stops the running agent, starts a new one and sends it `signal` `afterMs` after the spawn,
    * whether or not its start has finished, then starts the agent again. A SIGTERM before Node
-   * runs the agent's first line ends the process by the signal, as the operations guide says.
+   * runs the agent's first line ends the process by the signal, as docs/operations.md describes.
    */
   async interruptStart(signal: NodeJS.Signals, afterMs: number): Promise<number | string> {
     await this.stopAgent('SIGTERM');

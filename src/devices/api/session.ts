@@ -227,8 +227,8 @@ class ApiSession implements DeviceSession {
   }
 
   /**
-   * Classifies a trap by its text; keeps transport errors (TIMEOUT, CANCELLED, ...) as they are,
-   * except that a lost connection warns that the script may have run.
+   * Classifies a trap by its text. Transport errors (TIMEOUT, CANCELLED, ...) stay as they are,
+   * except a lost connection, whose message warns that the script may have run.
    */
   private runErrorOf(error: unknown): RunError {
     if (!(error instanceof ApiTrapError)) {
